@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shopset/shopset/inventory"
+)
+
+// Env is what a command may touch of the process it runs in.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+// Execute runs shopctl with args and returns the process exit code: 0 on success, 1 on
+// any error (printed to Stderr as one "error: ..." message).
+func Execute(ctx context.Context, args []string, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	root := newRoot(env)
+	root.SetArgs(args)
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		printError(env.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// printError prints one "error: " line per problem, like kubectl: an inventory with
+// several problems gets them all, each with its file:line:column.
+func printError(w io.Writer, err error) {
+	var invErrs inventory.Errors
+	if errors.As(err, &invErrs) {
+		for _, e := range invErrs {
+			fmt.Fprintf(w, "error: %v\n", e)
+		}
+		return
+	}
+	fmt.Fprintf(w, "error: %v\n", err)
+}
+
+func newRoot(env Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "shopctl",
+		Short: "Run ShopSets on Argo CD: validate, list and render them, and serve Argo CD's plugins",
+		Long: `shopctl validates and lists the ShopSets of a shopsets.yaml inventory and renders any
+ShopSet's manifests exactly as Argo CD's shopset plugin does, so a person can review or
+apply by hand anything the platform does.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(
+		newValidate(env),
+		newList(env),
+		newRender(env),
+		newPlugin(env),
+		newDemo(env),
+	)
+	return root
+}
+
+func openRoot(dir string) (*os.Root, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("opening checkout: %w", err)
+	}
+	return root, nil
+}

@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shopset/shopset/inventory"
+	"github.com/shopset/shopset/plugin"
+	"github.com/shopset/shopset/render"
+)
+
+func newRender(env Env) *cobra.Command {
+	var (
+		path, dir   string
+		showOverlay bool
+	)
+	cmd := &cobra.Command{
+		Use:   "render NAME",
+		Short: "Render a ShopSet's manifests from a checkout of its tier branch",
+		Long: `Render prints the manifests of ShopSet NAME, byte for byte what Argo CD's shopset
+plugin gives for its Application, from a checkout of the ShopSet's tier branch (--dir).
+Pipe it to kubectl to review or apply by hand:
+
+  git worktree add /tmp/prod tier/prod
+  shopctl render a-2 --dir /tmp/prod | kubectl diff -f -`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			inv, err := inventory.Load(path)
+			if err != nil {
+				return err
+			}
+			s, ok := inv.ShopSet(args[0])
+			if !ok {
+				return fmt.Errorf("shopset %q not found in %s", args[0], path)
+			}
+			if showOverlay {
+				out, err := render.Overlay(renderParams(s))
+				if err != nil {
+					return err
+				}
+				_, err = env.Stdout.Write(out)
+				return err
+			}
+			root, err := os.OpenRoot(dir)
+			if err != nil {
+				return fmt.Errorf("shopset %q: opening checkout: %w", s.Name, err)
+			}
+			defer root.Close()
+			out, err := render.Render(root.FS(), renderParams(s))
+			if err != nil {
+				return err
+			}
+			_, err = env.Stdout.Write(out)
+			return err
+		},
+	}
+	addInventoryFlag(cmd, &path)
+	cmd.Flags().StringVarP(&dir, "dir", "d", ".", "checkout of the ShopSet's tier branch")
+	cmd.Flags().BoolVar(&showOverlay, "overlay", false, "print the kustomization synthesised for the ShopSet instead of its manifests\n(it builds with `kustomize build` from "+render.OverlayDir+"/ beside apps/)")
+	return cmd
+}
+
+func renderParams(s inventory.ShopSet) render.ShopSet {
+	return render.ShopSet{
+		Name: s.Name, Namespace: s.Namespace, Tier: s.Tier,
+		Configuration: s.Configuration, Cluster: s.Cluster, Components: s.Components,
+	}
+}
+
+func newPlugin(env Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "plugin",
+		Short: "Argo CD Config Management Plugin commands (run by the sidecar)",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "generate",
+		Short: "Render the Application's ShopSet from the current directory (the CMP generate command)",
+		Long: `generate is the command plugin.yaml runs in Argo CD's CMP sidecar. The working
+directory is the checkout Argo CD streamed; the ShopSet comes from the Application's
+plugin env or plugin parameters:
+
+  plugin env              plugin parameter   required
+  SHOPSET_NAME            name               yes
+  SHOPSET_TIER            tier               yes
+  SHOPSET_CONFIGURATION   configuration      yes
+  SHOPSET_CLUSTER         cluster            yes
+  SHOPSET_NAMESPACE       namespace          no (default shopset-<name>)
+  SHOPSET_COMPONENTS      components         no (env: comma-separated; parameter: array)
+
+Argo CD passes plugin env as ARGOCD_ENV_<name> and parameters as ARGOCD_APP_PARAMETERS;
+nothing else of the environment is read. Manifests go to stdout only on success.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return plugin.Generate(env.Getenv, ".", env.Stdout)
+		},
+	})
+	return cmd
+}

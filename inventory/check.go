@@ -1,0 +1,115 @@
+package inventory
+
+import "strings"
+
+// names is the set of well-formed names a section defines, in file order.
+type names struct {
+	order []string
+	first map[string]Position
+}
+
+func (n names) has(name string) bool {
+	_, ok := n.first[name]
+	return ok
+}
+
+// unique collects the values at "<section>[i].<key>" and reports every
+// repeat on its second occurrence, pointing back at the first.
+func (d *decoder) unique(section, key, what string, count int, value func(i int) string) names {
+	set := names{first: map[string]Position{}}
+	for i := range count {
+		path := join(index(section, i), key)
+		pos, ok := d.ok[path]
+		if !ok {
+			continue
+		}
+		v := value(i)
+		if first, dup := set.first[v]; dup {
+			d.errorf(loc{path: path, pos: pos}, "duplicate %s %q (first at line %d)", what, v, first.Line)
+			continue
+		}
+		set.first[v] = pos
+		set.order = append(set.order, v)
+	}
+	return set
+}
+
+// ref reports a reference at path that names nothing in known. A section
+// that produced no names at all has already been reported as broken, and
+// every reference into it would only repeat that.
+func (d *decoder) ref(path, what, name string, known names) {
+	pos, ok := d.ok[path]
+	if !ok || len(known.order) == 0 || known.has(name) {
+		return
+	}
+	d.errorf(loc{path: path, pos: pos}, "unknown %s %q (known: %s)", what, name, strings.Join(known.order, ", "))
+}
+
+// check runs the rules that span fields or sections, and fills in the
+// defaults that depend on other sections.
+func (d *decoder) check(inv *Inventory) {
+	tiers := d.unique("tiers", "name", "tier name", len(inv.Tiers), func(i int) string { return inv.Tiers[i].Name })
+	d.unique("tiers", "branch", "branch", len(inv.Tiers), func(i int) string { return inv.Tiers[i].Branch })
+	clusters := d.unique("clusters", "name", "cluster name", len(inv.Clusters), func(i int) string { return inv.Clusters[i].Name })
+	configs := d.unique("configurations", "name", "configuration name", len(inv.Configurations), func(i int) string { return inv.Configurations[i].Name })
+	shopsets := d.unique("shopsets", "name", "shopset name", len(inv.ShopSets), func(i int) string { return inv.ShopSets[i].Name })
+	d.unique("shops", "host", "shop host", len(inv.Shops), func(i int) string { return inv.Shops[i].Host })
+
+	type slot struct{ cluster, namespace string }
+	type owner struct {
+		name string
+		pos  Position
+	}
+	taken := map[slot]owner{}
+	for i, s := range inv.ShopSets {
+		base := index("shopsets", i)
+		d.ref(join(base, "tier"), "tier", s.Tier, tiers)
+		d.ref(join(base, "configuration"), "configuration", s.Configuration, configs)
+		d.ref(join(base, "cluster"), "cluster", s.Cluster, clusters)
+
+		if _, ok := d.ok[join(base, "cluster")]; !ok {
+			continue
+		}
+		nsPath := join(base, "namespace")
+		pos, explicit := d.ok[nsPath]
+		what := "namespace"
+		if explicit {
+			if ValidDNSLabel(s.Namespace) != nil {
+				continue
+			}
+		} else {
+			// The default namespace comes from the name: only a valid name
+			// that is not itself a duplicate gives one worth comparing.
+			namePos, ok := d.ok[join(base, "name")]
+			if !ok || validShopSetName(s.Name) != nil || shopsets.first[s.Name] != namePos {
+				continue
+			}
+			pos, what = s.Pos, "default namespace"
+		}
+		key := slot{s.Cluster, s.Namespace}
+		if first, dup := taken[key]; dup {
+			d.errorf(loc{path: nsPath, pos: pos}, "%s %q on cluster %q is already used by shopset %q (first at line %d)",
+				what, s.Namespace, s.Cluster, first.name, first.pos.Line)
+			continue
+		}
+		taken[key] = owner{s.Name, pos}
+	}
+
+	for i := range inv.Shops {
+		s := &inv.Shops[i]
+		base := index("shops", i)
+		d.ref(join(base, "tier"), "tier", s.Tier, tiers)
+		switch {
+		case d.given[join(base, "configuration")]:
+			d.ref(join(base, "configuration"), "configuration", s.Configuration, configs)
+		case configs.has("production"):
+			s.Configuration = "production"
+		case len(configs.order) > 0 && d.isMapping[base]:
+			d.errorf(loc{path: base, pos: s.Pos},
+				`missing required field "configuration" (there is no "production" configuration to default to)`)
+		}
+		if s.Redundancy == 0 {
+			s.Redundancy = inv.Placement.Redundancy
+		}
+	}
+}

@@ -1,0 +1,210 @@
+package inventory
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+)
+
+// APIVersion and Kind are the only values the inventory header may carry;
+// anything else is a file this version does not understand.
+const (
+	APIVersion = "shopset.io/v1alpha1"
+	Kind       = "Inventory"
+)
+
+// SyncPolicy says whether Argo CD syncs a tier's applications on its own.
+type SyncPolicy string
+
+const (
+	SyncAutomated SyncPolicy = "automated"
+	SyncManual    SyncPolicy = "manual"
+)
+
+// ClusterState says whether new work may be placed on a cluster.
+type ClusterState string
+
+const (
+	StateActive   ClusterState = "active"
+	StateCordoned ClusterState = "cordoned"
+	StateDown     ClusterState = "down"
+)
+
+// Position is where something was written in the inventory file (1-based).
+type Position struct {
+	Line, Column int
+}
+
+// Tier is one promotion stage; Inventory.Tiers lists them lowest first.
+type Tier struct {
+	Name       string
+	Branch     string
+	SyncPolicy SyncPolicy
+	Pos        Position
+}
+
+// Cluster is a Kubernetes cluster registered in Argo CD.
+type Cluster struct {
+	Name          string
+	Server        string
+	FailureDomain string // defaults to Name
+	State         ClusterState
+	Pos           Position
+}
+
+// Configuration is a named set of settings a ShopSet or shop runs with.
+type Configuration struct {
+	Name        string
+	Description string
+	Pos         Position
+}
+
+// ShopSet is one copy of the e-commerce stack.
+type ShopSet struct {
+	Name          string
+	Tier          string
+	Configuration string
+	Cluster       string
+	Namespace     string // defaults to DefaultNamespace(Name)
+	Components    []string
+	Pos           Position
+}
+
+// Placement holds the defaults for spreading shops over ShopSets.
+type Placement struct {
+	Redundancy int // defaults to 2
+}
+
+// Shop is one storefront, identified by its host name.
+type Shop struct {
+	Host          string
+	Tier          string
+	Configuration string // defaults to "production" when that configuration exists
+	Redundancy    int    // 0 in the file means Placement.Redundancy, which Parse fills in
+	Pos           Position
+}
+
+// Inventory is a parsed and validated shopsets.yaml.
+type Inventory struct {
+	File           string // the name errors use
+	APIVersion     string
+	Kind           string
+	Tiers          []Tier // lowest first
+	Clusters       []Cluster
+	Configurations []Configuration
+	ShopSets       []ShopSet
+	Placement      Placement
+	Shops          []Shop
+}
+
+// maxInputSize bounds what Load reads and Parse accepts; real inventories
+// are a few hundred kilobytes, so anything near this is a mistake or an attack.
+const maxInputSize = 64 << 20
+
+// Load reads the inventory at path and parses it; errors in the file name it
+// by path as given.
+func Load(path string) (*Inventory, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		// *fs.PathError already names the file.
+		return nil, fmt.Errorf("load inventory: %w", err)
+	}
+	defer f.Close()
+	// Read one byte past the limit so Parse can tell an oversized file
+	// apart from one exactly at the limit without reading all of it.
+	data, err := io.ReadAll(io.LimitReader(f, maxInputSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("load inventory: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// DefaultNamespace is the namespace a ShopSet gets when the inventory does
+// not name one.
+func DefaultNamespace(shopset string) string {
+	return "shopset-" + shopset
+}
+
+// ShopSet returns the ShopSet called name.
+func (inv *Inventory) ShopSet(name string) (ShopSet, bool) {
+	if inv == nil {
+		return ShopSet{}, false
+	}
+	for _, s := range inv.ShopSets {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return ShopSet{}, false
+}
+
+// Tier returns the tier called name and its index in promotion order
+// (0 is the lowest tier), or -1 when there is no such tier.
+func (inv *Inventory) Tier(name string) (Tier, int, bool) {
+	if inv == nil {
+		return Tier{}, -1, false
+	}
+	for i, t := range inv.Tiers {
+		if t.Name == name {
+			return t, i, true
+		}
+	}
+	return Tier{}, -1, false
+}
+
+// Cluster returns the cluster called name.
+func (inv *Inventory) Cluster(name string) (Cluster, bool) {
+	if inv == nil {
+		return Cluster{}, false
+	}
+	for _, c := range inv.Clusters {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Cluster{}, false
+}
+
+// Configuration returns the configuration called name.
+func (inv *Inventory) Configuration(name string) (Configuration, bool) {
+	if inv == nil {
+		return Configuration{}, false
+	}
+	for _, c := range inv.Configurations {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Configuration{}, false
+}
+
+// Sorted returns the ShopSets in rollout order: by tier (lowest first), then
+// cluster name, then ShopSet name. The inventory's own slice is left as is.
+func (inv *Inventory) Sorted() []ShopSet {
+	if inv == nil {
+		return nil
+	}
+	rank := make(map[string]int, len(inv.Tiers))
+	for i, t := range inv.Tiers {
+		if _, dup := rank[t.Name]; !dup {
+			rank[t.Name] = i
+		}
+	}
+	tierIndex := func(name string) int {
+		if i, ok := rank[name]; ok {
+			return i
+		}
+		return len(inv.Tiers) // hand-built inventories may name unknown tiers: sort them last
+	}
+	out := slices.Clone(inv.ShopSets)
+	slices.SortStableFunc(out, func(a, b ShopSet) int {
+		return cmp.Or(
+			cmp.Compare(tierIndex(a.Tier), tierIndex(b.Tier)),
+			cmp.Compare(a.Cluster, b.Cluster),
+			cmp.Compare(a.Name, b.Name),
+		)
+	})
+	return out
+}

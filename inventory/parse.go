@@ -1,0 +1,514 @@
+package inventory
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxAliasExpansion bounds how many nodes alias expansion may add to a
+// document. A few lines of nested aliases can expand to billions of nodes
+// (the "billion laughs" attack); honest reuse of an anchor adds a few hundred.
+const maxAliasExpansion = 100000
+
+// Parse decodes data, applies defaults and validates the result. file is the
+// name errors use. On any problem it returns a nil Inventory and an Errors
+// holding every problem found, in file order.
+func Parse(file string, data []byte) (*Inventory, error) {
+	if len(data) > maxInputSize {
+		return nil, Errors{{File: file, Msg: fmt.Sprintf("inventory is larger than the %d MiB limit", maxInputSize>>20)}}
+	}
+	d := &decoder{file: file, ok: map[string]Position{}, given: map[string]bool{}, isMapping: map[string]bool{}}
+	root := d.readDocument(data)
+	var inv *Inventory
+	if root != nil {
+		// Measured before anything is walked, so that the walker (and
+		// anything it calls) never sees a document too costly to expand.
+		if at, ok := aliasExpansionWithin(root, maxAliasExpansion); !ok {
+			return nil, Errors{{File: file, Line: at.Line, Column: at.Column, Msg: "document contains excessive aliasing"}}
+		}
+		inv = d.inventory(root)
+	}
+	if len(d.errs) > 0 {
+		slices.SortStableFunc(d.errs, func(a, b Error) int {
+			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+		})
+		return nil, d.errs
+	}
+	return inv, nil
+}
+
+type decoder struct {
+	file string
+	errs Errors
+	// ok holds the position of every value, by field path, that decoded to
+	// the right type; the checks that run after decoding look only at these,
+	// so a value already reported as malformed is not reported again.
+	ok map[string]Position
+	// given records every field path present with a non-null value.
+	given map[string]bool
+	// isMapping records the paths that held a mapping, so that defaults
+	// are only checked for items that were well-formed.
+	isMapping map[string]bool
+}
+
+// loc is where the walker is: the field path, and the position of the value
+// as written there (the alias, when the value is one).
+type loc struct {
+	path string
+	pos  Position
+}
+
+func (d *decoder) errorf(l loc, format string, args ...any) {
+	d.errs = append(d.errs, Error{
+		File:   d.file,
+		Line:   l.pos.Line,
+		Column: l.pos.Column,
+		Field:  l.path,
+		Msg:    fmt.Sprintf(format, args...),
+	})
+}
+
+var yamlLineError = regexp.MustCompile(`(?s)^yaml: line (\d+): (.*)$`)
+
+func (d *decoder) syntaxError(err error) {
+	e := Error{File: d.file}
+	msg := err.Error()
+	if m := yamlLineError.FindStringSubmatch(msg); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	e.Msg = "invalid YAML: " + msg
+	d.errs = append(d.errs, e)
+}
+
+// readDocument returns the root node of the only document in data, or nil
+// after recording why there is none.
+func (d *decoder) readDocument(data []byte) *yaml.Node {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	switch err := decodeNode(dec, &doc); {
+	case errors.Is(err, io.EOF):
+		d.errs = append(d.errs, Error{File: d.file, Msg: "empty inventory"})
+		return nil
+	case err != nil:
+		d.syntaxError(err)
+		return nil
+	}
+	// A second document would be silently ignored by a plain Unmarshal,
+	// hiding whatever it was meant to change.
+	var extra yaml.Node
+	switch err := decodeNode(dec, &extra); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		d.syntaxError(err)
+	default:
+		d.errs = append(d.errs, Error{File: d.file, Line: extra.Line, Column: extra.Column,
+			Msg: "unexpected second YAML document (the inventory must be a single document)"})
+	}
+	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		d.errs = append(d.errs, Error{File: d.file, Line: doc.Line, Column: doc.Column, Msg: "empty inventory"})
+		return nil
+	}
+	return doc.Content[0]
+}
+
+// decodeNode turns a panic inside the YAML library into an error: input is
+// untrusted and a library bug must not take the caller down with it.
+func decodeNode(dec *yaml.Decoder, n *yaml.Node) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml: %v", r)
+		}
+	}()
+	return dec.Decode(n)
+}
+
+// resolve follows n if it is an alias and returns the node to decode at path
+// together with its location, which stays that of the alias: errors about the
+// value then point where it is used rather than where it was defined.
+func (d *decoder) resolve(n *yaml.Node, path string) (*yaml.Node, loc) {
+	l := loc{path: path, pos: Position{n.Line, n.Column}}
+	for n.Kind == yaml.AliasNode {
+		if n.Alias == nil { // the YAML parser rejects undefined anchors; be safe anyway
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}, l
+		}
+		n = n.Alias
+	}
+	return n, l
+}
+
+// aliasExpansionWithin reports whether expanding every alias in the tree at
+// root adds at most limit nodes; if not, it returns the alias at which the
+// limit was passed. Anchors must be defined before use, so walking in
+// document order finds each alias target either already measured or still
+// open, which means the alias is inside its own target and expands forever.
+func aliasExpansionWithin(root *yaml.Node, limit int) (Position, bool) {
+	const open = -1
+	sizes := map[*yaml.Node]int{} // expanded size of each anchored node
+	added := 0
+	var at Position
+	var size func(n *yaml.Node) (int, bool)
+	size = func(n *yaml.Node) (int, bool) {
+		if n.Kind == yaml.AliasNode {
+			if n.Alias == nil {
+				return 1, true
+			}
+			s, seen := sizes[n.Alias]
+			if !seen {
+				var ok bool
+				if s, ok = size(n.Alias); !ok {
+					return 0, false
+				}
+			}
+			if s == open {
+				at = Position{n.Line, n.Column}
+				return 0, false
+			}
+			added += s
+			if added > limit {
+				at = Position{n.Line, n.Column}
+				return 0, false
+			}
+			return s, true
+		}
+		if n.Anchor != "" {
+			sizes[n] = open
+		}
+		total := 1
+		for _, c := range n.Content {
+			s, ok := size(c)
+			if !ok {
+				return 0, false
+			}
+			total += s
+		}
+		if n.Anchor != "" {
+			sizes[n] = total
+		}
+		return total, true
+	}
+	_, ok := size(root)
+	return at, ok
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func index(path string, i int) string {
+	return fmt.Sprintf("%s[%d]", path, i)
+}
+
+func isNull(n *yaml.Node) bool {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+// describe names what a node is, for "expected X, got Y".
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		switch tag := n.ShortTag(); tag {
+		case "!!str":
+			return "a string"
+		case "!!int":
+			return "an integer"
+		case "!!float":
+			return "a number"
+		case "!!bool":
+			return "a boolean"
+		case "!!null":
+			return "null"
+		case "!!timestamp":
+			return "a timestamp"
+		case "!!binary":
+			return "binary data"
+		default:
+			return "a value tagged " + tag
+		}
+	}
+	return "a YAML node of kind " + fmt.Sprint(n.Kind)
+}
+
+// field is one key of a mapping in the schema. decode gets the resolved,
+// non-null value.
+type field struct {
+	key      string
+	required bool
+	decode   func(v *yaml.Node, l loc)
+}
+
+// mapping decodes a mapping against fields, reporting unknown, duplicate and
+// missing keys. A null value counts as absent.
+func (d *decoder) mapping(v *yaml.Node, l loc, fields ...field) bool {
+	if v.Kind != yaml.MappingNode {
+		d.errorf(l, "expected a mapping, got %s", describe(v))
+		return false
+	}
+	d.isMapping[l.path] = true
+	type seenKey struct{ tag, value string }
+	seen := map[seenKey]Position{}
+	present := map[string]bool{}
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, kl := d.resolve(v.Content[i], l.path)
+		if k.Kind != yaml.ScalarNode {
+			d.errorf(kl, "expected a field name, got %s", describe(k))
+			continue
+		}
+		tag := k.ShortTag()
+		sk := seenKey{tag, k.Value}
+		if first, dup := seen[sk]; dup {
+			d.errorf(kl, "duplicate key %q (first at line %d)", k.Value, first.Line)
+			continue
+		}
+		seen[sk] = kl.pos
+		if tag == "!!merge" {
+			// Merged keys would have no position of their own in the file
+			// and would blur which definition wins; spell fields out instead.
+			d.errorf(kl, "merge keys (%q) are not supported", k.Value)
+			continue
+		}
+		var f *field
+		if tag == "!!str" {
+			for j := range fields {
+				if fields[j].key == k.Value {
+					f = &fields[j]
+					break
+				}
+			}
+		}
+		if f == nil {
+			d.errorf(kl, "unknown field %q", k.Value)
+			continue
+		}
+		val, vl := d.resolve(v.Content[i+1], join(l.path, f.key))
+		if isNull(val) {
+			continue
+		}
+		present[f.key] = true
+		d.given[vl.path] = true
+		f.decode(val, vl)
+	}
+	for _, f := range fields {
+		if f.required && !present[f.key] {
+			d.errorf(l, "missing required field %q", f.key)
+		}
+	}
+	return true
+}
+
+// list decodes a sequence, calling item with each resolved element.
+func (d *decoder) list(v *yaml.Node, l loc, item func(v *yaml.Node, l loc)) bool {
+	if v.Kind != yaml.SequenceNode {
+		d.errorf(l, "expected a list, got %s", describe(v))
+		return false
+	}
+	for i, c := range v.Content {
+		item(d.resolve(c, index(l.path, i)))
+	}
+	return true
+}
+
+// nonEmptyList is list for the sections an inventory cannot do without.
+func (d *decoder) nonEmptyList(what string, item func(v *yaml.Node, l loc)) func(v *yaml.Node, l loc) {
+	return func(v *yaml.Node, l loc) {
+		if d.list(v, l, item) && len(v.Content) == 0 {
+			d.errorf(l, "at least one %s is required", what)
+		}
+	}
+}
+
+func (d *decoder) str(v *yaml.Node, l loc) (string, bool) {
+	if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" {
+		d.errorf(l, "expected a string, got %s", describe(v))
+		return "", false
+	}
+	return v.Value, true
+}
+
+// text decodes a string field into dst, then reports check's objection to
+// the value, if any. check may be nil.
+func (d *decoder) text(dst *string, check func(string) error) func(v *yaml.Node, l loc) {
+	return func(v *yaml.Node, l loc) {
+		s, ok := d.str(v, l)
+		if !ok {
+			return
+		}
+		*dst = s
+		d.ok[l.path] = l.pos
+		if check != nil {
+			if err := check(s); err != nil {
+				d.errorf(l, "%v", err)
+			}
+		}
+	}
+}
+
+// integer decodes an integer field into dst, then reports check's objection
+// to the value, if any.
+func (d *decoder) integer(dst *int, check func(int) error) func(v *yaml.Node, l loc) {
+	return func(v *yaml.Node, l loc) {
+		if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" {
+			d.errorf(l, "expected an integer, got %s", describe(v))
+			return
+		}
+		var n int
+		if err := v.Decode(&n); err != nil {
+			d.errorf(l, "invalid integer %q", v.Value)
+			return
+		}
+		*dst = n
+		d.ok[l.path] = l.pos
+		if err := check(n); err != nil {
+			d.errorf(l, "%v", err)
+		}
+	}
+}
+
+func (d *decoder) inventory(n *yaml.Node) *Inventory {
+	inv := &Inventory{File: d.file, Placement: Placement{Redundancy: 2}}
+	v, l := d.resolve(n, "")
+	d.mapping(v, l,
+		field{"apiVersion", true, d.text(&inv.APIVersion, exactly("apiVersion", APIVersion))},
+		field{"kind", true, d.text(&inv.Kind, exactly("kind", Kind))},
+		field{"tiers", true, d.nonEmptyList("tier", func(v *yaml.Node, l loc) {
+			inv.Tiers = append(inv.Tiers, d.tier(v, l))
+		})},
+		field{"clusters", true, d.nonEmptyList("cluster", func(v *yaml.Node, l loc) {
+			inv.Clusters = append(inv.Clusters, d.cluster(v, l))
+		})},
+		field{"configurations", true, d.nonEmptyList("configuration", func(v *yaml.Node, l loc) {
+			inv.Configurations = append(inv.Configurations, d.configuration(v, l))
+		})},
+		field{"shopsets", false, func(v *yaml.Node, l loc) {
+			d.list(v, l, func(v *yaml.Node, l loc) {
+				inv.ShopSets = append(inv.ShopSets, d.shopSet(v, l))
+			})
+		}},
+		field{"placement", false, func(v *yaml.Node, l loc) {
+			d.mapping(v, l,
+				field{"redundancy", false, d.integer(&inv.Placement.Redundancy, func(n int) error {
+					if n < 1 {
+						return fmt.Errorf("invalid redundancy %d: must be at least 1", n)
+					}
+					return nil
+				})},
+			)
+		}},
+		field{"shops", false, func(v *yaml.Node, l loc) {
+			d.list(v, l, func(v *yaml.Node, l loc) {
+				inv.Shops = append(inv.Shops, d.shop(v, l))
+			})
+		}},
+	)
+	d.check(inv)
+	return inv
+}
+
+// The item decoders below always return a value, even for an item that is
+// not a mapping, so that slice index i stays the path index [i].
+
+func (d *decoder) tier(v *yaml.Node, l loc) Tier {
+	t := Tier{Pos: l.pos}
+	var policy string
+	d.mapping(v, l,
+		field{"name", true, d.text(&t.Name, ValidDNSLabel)},
+		field{"branch", true, d.text(&t.Branch, validBranch)},
+		field{"syncPolicy", false, d.text(&policy, validSyncPolicy)},
+	)
+	t.SyncPolicy = SyncPolicy(cmp.Or(policy, string(SyncAutomated)))
+	return t
+}
+
+func (d *decoder) cluster(v *yaml.Node, l loc) Cluster {
+	c := Cluster{Pos: l.pos}
+	var state string
+	d.mapping(v, l,
+		field{"name", true, d.text(&c.Name, ValidDNSLabel)},
+		field{"server", true, d.text(&c.Server, validServer)},
+		field{"failureDomain", false, d.text(&c.FailureDomain, ValidDNSLabel)},
+		field{"state", false, d.text(&state, validClusterState)},
+	)
+	c.FailureDomain = cmp.Or(c.FailureDomain, c.Name)
+	c.State = ClusterState(cmp.Or(state, string(StateActive)))
+	return c
+}
+
+func (d *decoder) configuration(v *yaml.Node, l loc) Configuration {
+	c := Configuration{Pos: l.pos}
+	d.mapping(v, l,
+		field{"name", true, d.text(&c.Name, ValidDNSLabel)},
+		field{"description", false, d.text(&c.Description, nil)},
+	)
+	return c
+}
+
+func (d *decoder) shopSet(v *yaml.Node, l loc) ShopSet {
+	s := ShopSet{Pos: l.pos}
+	d.mapping(v, l,
+		field{"name", true, d.text(&s.Name, validShopSetName)},
+		field{"tier", true, d.text(&s.Tier, nil)},
+		field{"configuration", true, d.text(&s.Configuration, nil)},
+		field{"cluster", true, d.text(&s.Cluster, nil)},
+		field{"namespace", false, d.text(&s.Namespace, ValidDNSLabel)},
+		field{"components", false, func(v *yaml.Node, l loc) {
+			first := map[string]Position{}
+			d.list(v, l, func(v *yaml.Node, l loc) {
+				c, ok := d.str(v, l)
+				if !ok {
+					return
+				}
+				s.Components = append(s.Components, c)
+				if err := ValidDNSLabel(c); err != nil {
+					d.errorf(l, "%v", err)
+					return
+				}
+				if p, dup := first[c]; dup {
+					d.errorf(l, "duplicate component %q (first at line %d)", c, p.Line)
+					return
+				}
+				first[c] = l.pos
+			})
+		}},
+	)
+	if s.Namespace == "" && s.Name != "" {
+		s.Namespace = DefaultNamespace(s.Name)
+	}
+	return s
+}
+
+func (d *decoder) shop(v *yaml.Node, l loc) Shop {
+	s := Shop{Pos: l.pos}
+	d.mapping(v, l,
+		field{"host", true, d.text(&s.Host, validDNSSubdomain)},
+		field{"tier", true, d.text(&s.Tier, nil)},
+		field{"configuration", false, d.text(&s.Configuration, nil)},
+		field{"redundancy", false, d.integer(&s.Redundancy, func(n int) error {
+			if n < 0 {
+				return fmt.Errorf("invalid redundancy %d: must be at least 1 (or 0 to use placement.redundancy)", n)
+			}
+			return nil
+		})},
+	)
+	return s
+}

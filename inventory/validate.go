@@ -1,0 +1,176 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+const (
+	maxDNSLabel     = 63
+	maxDNSSubdomain = 253
+	// maxShopSetName leaves room for the "shopset-" prefix of the default
+	// namespace within a 63-character DNS label.
+	maxShopSetName = maxDNSLabel - len("shopset-")
+)
+
+// ValidDNSLabel reports why s is not an RFC 1123 DNS label, the form
+// Kubernetes requires for namespace and most object names.
+func ValidDNSLabel(s string) error {
+	if reason := dnsLabelProblem(s); reason != "" {
+		return fmt.Errorf("invalid DNS label %q: %s", s, reason)
+	}
+	return nil
+}
+
+func dnsLabelProblem(s string) string {
+	if s == "" {
+		return "must not be empty"
+	}
+	if len(s) > maxDNSLabel {
+		return fmt.Sprintf("must be at most %d characters, got %d", maxDNSLabel, len(s))
+	}
+	for _, r := range s {
+		if !isLower(r) && !isDigit(r) && r != '-' {
+			return fmt.Sprintf("invalid character %q (only lowercase letters, digits and '-' are allowed)", r)
+		}
+	}
+	if s[0] == '-' || s[len(s)-1] == '-' {
+		return "must start and end with a lowercase letter or digit"
+	}
+	return ""
+}
+
+func isLower(r rune) bool { return 'a' <= r && r <= 'z' }
+func isDigit(r rune) bool { return '0' <= r && r <= '9' }
+
+// validShopSetName adds the length limit that keeps the default namespace
+// a valid DNS label.
+func validShopSetName(s string) error {
+	if err := ValidDNSLabel(s); err != nil {
+		return err
+	}
+	if len(s) > maxShopSetName {
+		return fmt.Errorf("shopset name %q is too long: %d characters, at most %d (the default namespace %q must fit in %d)",
+			s, len(s), maxShopSetName, "shopset-<name>", maxDNSLabel)
+	}
+	return nil
+}
+
+// validDNSSubdomain checks an RFC 1123 subdomain, the form of shop hosts.
+func validDNSSubdomain(s string) error {
+	problem := func(format string, args ...any) error {
+		return fmt.Errorf("invalid DNS subdomain %q: %s", s, fmt.Sprintf(format, args...))
+	}
+	if s == "" {
+		return problem("must not be empty")
+	}
+	if len(s) > maxDNSSubdomain {
+		return problem("must be at most %d characters, got %d", maxDNSSubdomain, len(s))
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" {
+			return problem("must not start or end with '.' or contain \"..\"")
+		}
+		if reason := dnsLabelProblem(label); reason != "" {
+			return problem("label %q: %s", label, reason)
+		}
+	}
+	return nil
+}
+
+// validBranch applies the rules of `git check-ref-format --branch`, so that a
+// tier's branch can actually be created and pushed.
+func validBranch(s string) error {
+	problem := func(format string, args ...any) error {
+		return fmt.Errorf("invalid branch name %q: %s", s, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case s == "":
+		return problem("must not be empty")
+	case s == "@":
+		return problem(`must not be "@"`)
+	case s == "HEAD":
+		return problem(`must not be "HEAD"`)
+	case strings.HasPrefix(s, "-"):
+		return problem("must not start with '-'")
+	case strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/"):
+		return problem("must not start or end with '/'")
+	case strings.HasSuffix(s, "."):
+		return problem("must not end with '.'")
+	case strings.Contains(s, "//"):
+		return problem(`must not contain "//"`)
+	case strings.Contains(s, ".."):
+		return problem(`must not contain ".."`)
+	case strings.Contains(s, "@{"):
+		return problem(`must not contain "@{"`)
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) {
+			return problem("invalid character %q", r)
+		}
+	}
+	for _, part := range strings.Split(s, "/") {
+		if strings.HasPrefix(part, ".") {
+			return problem("component %q must not start with '.'", part)
+		}
+		if strings.HasSuffix(part, ".lock") {
+			return problem("component %q must not end with \".lock\"", part)
+		}
+	}
+	return nil
+}
+
+// validServer checks the cluster API server URL Argo CD will connect to.
+func validServer(s string) error {
+	problem := func(format string, args ...any) error {
+		return fmt.Errorf("invalid server URL %q: %s", s, fmt.Sprintf(format, args...))
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return problem("%v", err)
+	}
+	switch {
+	case u.Scheme == "" || !strings.Contains(s, "://"):
+		return problem("must be an absolute URL starting with https:// or http://")
+	case u.Scheme != "https" && u.Scheme != "http":
+		return problem("scheme must be https or http, not %q", u.Scheme)
+	case u.Hostname() == "":
+		return problem("missing host")
+	}
+	return nil
+}
+
+func oneOf[T ~string](what string, valid ...T) func(string) error {
+	return func(s string) error {
+		for _, v := range valid {
+			if string(v) == s {
+				return nil
+			}
+		}
+		names := make([]string, len(valid))
+		for i, v := range valid {
+			names[i] = string(v)
+		}
+		return fmt.Errorf("invalid %s %q (valid: %s)", what, s, strings.Join(names, ", "))
+	}
+}
+
+var (
+	validSyncPolicy   = oneOf("sync policy", SyncAutomated, SyncManual)
+	validClusterState = oneOf("cluster state", StateActive, StateCordoned, StateDown)
+)
+
+func exactly(what, want string) func(string) error {
+	return func(s string) error {
+		if s != want {
+			return fmt.Errorf("unsupported %s %q (want %q)", what, s, want)
+		}
+		return nil
+	}
+}

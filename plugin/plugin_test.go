@@ -1,0 +1,181 @@
+package plugin_test
+
+import (
+	"bytes"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shopset/shopset/plugin"
+	"github.com/shopset/shopset/render"
+)
+
+func getenv(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func fullEnv() map[string]string {
+	return map[string]string{
+		"ARGOCD_ENV_SHOPSET_NAME":          "a-1",
+		"ARGOCD_ENV_SHOPSET_TIER":          "prod",
+		"ARGOCD_ENV_SHOPSET_CONFIGURATION": "production",
+		"ARGOCD_ENV_SHOPSET_CLUSTER":       "cluster-a",
+	}
+}
+
+func TestParams(t *testing.T) {
+	want := render.ShopSet{Name: "a-1", Namespace: "shopset-a-1", Tier: "prod", Configuration: "production", Cluster: "cluster-a"}
+	for _, tc := range []struct {
+		name    string
+		vars    map[string]string
+		want    render.ShopSet
+		wantErr string
+	}{
+		{name: "plugin env", vars: fullEnv(), want: want},
+		{
+			name: "plugin parameters",
+			vars: map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"name","string":"a-1"},{"name":"tier","string":"prod"},` +
+				`{"name":"configuration","string":"production"},{"name":"cluster","string":"cluster-a"}]`},
+			want: want,
+		},
+		{
+			name: "both, agreeing, with components and namespace",
+			vars: merge(fullEnv(), map[string]string{
+				"ARGOCD_ENV_SHOPSET_COMPONENTS": "maintenance, debug",
+				"ARGOCD_ENV_SHOPSET_NAMESPACE":  "shop-a",
+				"ARGOCD_APP_PARAMETERS":         `[{"name":"name","string":"a-1"},{"name":"components","array":["maintenance","debug"]}]`,
+			}),
+			want: render.ShopSet{Name: "a-1", Namespace: "shop-a", Tier: "prod", Configuration: "production",
+				Cluster: "cluster-a", Components: []string{"maintenance", "debug"}},
+		},
+		{
+			name: "Argo CD's null parameters",
+			vars: merge(fullEnv(), map[string]string{"ARGOCD_APP_PARAMETERS": "null"}),
+			want: want,
+		},
+		{
+			name: "the sidecar's own variables are not read",
+			vars: map[string]string{"SHOPSET_NAME": "a-1", "SHOPSET_TIER": "prod", "PARAM_NAME": "a-1"},
+			wantErr: `shopset parameters: name: missing (plugin env SHOPSET_NAME or plugin parameter "name"); ` +
+				`tier: missing (plugin env SHOPSET_TIER or plugin parameter "tier"); ` +
+				`configuration: missing (plugin env SHOPSET_CONFIGURATION or plugin parameter "configuration"); ` +
+				`cluster: missing (plugin env SHOPSET_CLUSTER or plugin parameter "cluster")`,
+		},
+		{
+			name:    "missing cluster",
+			vars:    merge(fullEnv(), map[string]string{"ARGOCD_ENV_SHOPSET_CLUSTER": ""}),
+			wantErr: `shopset "a-1": cluster: missing (plugin env SHOPSET_CLUSTER or plugin parameter "cluster")`,
+		},
+		{
+			name:    "disagreeing sources",
+			vars:    merge(fullEnv(), map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"tier","string":"dev"}]`}),
+			wantErr: `shopset "a-1": tier: plugin env SHOPSET_TIER="prod" and plugin parameter "tier"="dev" disagree`,
+		},
+		{
+			name:    "path in a name",
+			vars:    merge(fullEnv(), map[string]string{"ARGOCD_ENV_SHOPSET_CONFIGURATION": "../x"}),
+			wantErr: `shopset "a-1": configuration: "../x": `,
+		},
+		{
+			name:    "upper case",
+			vars:    merge(fullEnv(), map[string]string{"ARGOCD_ENV_SHOPSET_NAME": "A_1"}),
+			wantErr: `shopset "A_1": name: "A_1": `,
+		},
+		{
+			name:    "malformed parameters",
+			vars:    merge(fullEnv(), map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":`}),
+			wantErr: `shopset parameters: ARGOCD_APP_PARAMETERS is not a JSON list of parameters: unexpected end of JSON input`,
+		},
+		{
+			name:    "unknown parameter",
+			vars:    merge(fullEnv(), map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"replicas","string":"3"}]`}),
+			wantErr: `shopset parameters: unknown plugin parameter "replicas"`,
+		},
+		{
+			name:    "map parameter",
+			vars:    merge(fullEnv(), map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"tier","map":{"a":"b"}}]`}),
+			wantErr: `shopset parameters: plugin parameter "tier" must be a string, not a map`,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := plugin.Params(getenv(tc.vars))
+			if tc.wantErr != "" {
+				require.Error(t, err)
+				if tc.wantErr[len(tc.wantErr)-2:] == ": " {
+					assert.Contains(t, err.Error(), tc.wantErr)
+				} else {
+					assert.Equal(t, tc.wantErr, err.Error())
+				}
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func merge(a, b map[string]string) map[string]string {
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
+}
+
+func TestGenerate(t *testing.T) {
+	vars := merge(fullEnv(), map[string]string{"ARGOCD_ENV_SHOPSET_COMPONENTS": "maintenance"})
+	var out bytes.Buffer
+	require.NoError(t, plugin.Generate(getenv(vars), "../render/testdata/checkout", &out))
+
+	root, err := os.OpenRoot("../render/testdata/checkout")
+	require.NoError(t, err)
+	defer root.Close()
+	s, err := plugin.Params(getenv(vars))
+	require.NoError(t, err)
+	want, err := render.Render(root.FS(), s)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), out.String(), "the plugin must print exactly what render gives")
+}
+
+func TestGenerateFailureWritesNothing(t *testing.T) {
+	for name, vars := range map[string]map[string]string{
+		"unknown configuration": merge(fullEnv(), map[string]string{"ARGOCD_ENV_SHOPSET_CONFIGURATION": "qa"}),
+		"missing parameter":     merge(fullEnv(), map[string]string{"ARGOCD_ENV_SHOPSET_TIER": ""}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := plugin.Generate(getenv(vars), "../render/testdata/checkout", &out)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), `shopset "a-1"`)
+			assert.Empty(t, out.String())
+		})
+	}
+}
+
+func FuzzParams(f *testing.F) {
+	f.Add("a-1", "maintenance,x", `[{"name":"tier","string":"prod"}]`)
+	f.Add("", "", `null`)
+	f.Add("A_1", ",,", `[{"name":"components","array":["a",""]}]`)
+	f.Add("a", "b", `[{"name":"name","map":{"a":"b"}}]`)
+	f.Fuzz(func(t *testing.T, name, components, params string) {
+		vars := map[string]string{
+			"ARGOCD_ENV_SHOPSET_NAME":          name,
+			"ARGOCD_ENV_SHOPSET_COMPONENTS":    components,
+			"ARGOCD_ENV_SHOPSET_CONFIGURATION": "production",
+			"ARGOCD_ENV_SHOPSET_CLUSTER":       "cluster-a",
+			"ARGOCD_APP_PARAMETERS":            params,
+		}
+		s, err := plugin.Params(getenv(vars))
+		if err != nil {
+			assert.Equal(t, render.ShopSet{}, s)
+			return
+		}
+		// Whatever is accepted is safe to turn into paths and a namespace.
+		for _, v := range append([]string{s.Name, s.Namespace, s.Tier, s.Configuration, s.Cluster}, s.Components...) {
+			require.NotEmpty(t, v)
+			require.NotContains(t, v, "/")
+			require.NotContains(t, v, "..")
+		}
+	})
+}

@@ -1,0 +1,15 @@
+// Package render turns one ShopSet into Kubernetes manifests.
+//
+// It is a pure function of a tier checkout (an [io/fs.FS]) and the ShopSet's parameters:
+// no network, no Git, no environment. The checkout is copied into an in-memory
+// filesystem, a Kustomize overlay is synthesised next to it (base apps/, the
+// configuration Component, the ShopSet's components, its namespace and the shopset.io/*
+// labels), and Kustomize's own engine (krusty) builds it with plugins off and loads
+// restricted to the checkout. The same inputs always give the same bytes.
+//
+//	root, _ := os.OpenRoot("checkout")
+//	out, err := render.Render(root.FS(), render.ShopSet{
+//		Name: "a-1", Namespace: "shopset-a-1", Tier: "prod",
+//		Configuration: "production", Cluster: "cluster-a",
+//	})
+package render

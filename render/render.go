@@ -1,0 +1,410 @@
+package render
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// Label keys set on every rendered object.
+const (
+	LabelName          = "shopset.io/name"
+	LabelTier          = "shopset.io/tier"
+	LabelConfiguration = "shopset.io/configuration"
+	LabelCluster       = "shopset.io/cluster"
+)
+
+// Directories of a tier checkout, by convention.
+const (
+	AppsDir           = "apps"
+	ConfigurationsDir = "configurations"
+	ComponentsDir     = "components"
+)
+
+// overlayDir is where the synthesised kustomization lives in the in-memory copy of the
+// checkout. A checkout that already has it is refused rather than silently shadowed.
+const overlayDir = ".shopset-overlay"
+
+// MaxCheckoutBytes bounds how much of a checkout is copied into memory.
+const MaxCheckoutBytes = 256 << 20
+
+// maxSymlinkDepth bounds directory symlinks followed inside each other, so a loop of
+// links inside the checkout ends in an error instead of a stack overflow.
+const maxSymlinkDepth = 16
+
+// ShopSet holds the parameters one render needs.
+type ShopSet struct {
+	Name          string
+	Namespace     string
+	Tier          string
+	Configuration string
+	Cluster       string
+	Components    []string
+}
+
+// Render builds the ShopSet's manifests from a tier checkout and returns them as a YAML
+// stream. Errors name the ShopSet and, where Kustomize or the safety checks know it, the
+// file of the checkout at fault.
+func Render(checkout fs.FS, s ShopSet) ([]byte, error) {
+	out, err := render(checkout, s)
+	if err != nil {
+		return nil, fmt.Errorf("shopset %q: %w", s.Name, err)
+	}
+	return out, nil
+}
+
+func render(checkout fs.FS, s ShopSet) ([]byte, error) {
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	mem, err := copyCheckout(checkout)
+	if err != nil {
+		return nil, err
+	}
+	if mem.Exists("/" + overlayDir) {
+		return nil, fmt.Errorf("the checkout has a %s entry, a name reserved for the rendered overlay", overlayDir)
+	}
+	if err := requireDir(mem, AppsDir, "base"); err != nil {
+		return nil, err
+	}
+	if err := requireDir(mem, path.Join(ConfigurationsDir, s.Configuration), fmt.Sprintf("configuration %q", s.Configuration)); err != nil {
+		return nil, err
+	}
+	for _, c := range s.Components {
+		if err := requireDir(mem, path.Join(ComponentsDir, c), fmt.Sprintf("component %q", c)); err != nil {
+			return nil, err
+		}
+	}
+	k, err := overlay(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := mem.WriteFile("/"+overlayDir+"/kustomization.yaml", k); err != nil {
+		return nil, fmt.Errorf("writing overlay: %w", err)
+	}
+	if err := checkKustomizations(mem, "/"+overlayDir, map[string]bool{}); err != nil {
+		return nil, err
+	}
+	return build(mem, "/"+overlayDir)
+}
+
+func (s ShopSet) validate() error {
+	var missing []string
+	for _, f := range []struct{ name, value string }{
+		{"name", s.Name}, {"namespace", s.Namespace}, {"tier", s.Tier},
+		{"configuration", s.Configuration}, {"cluster", s.Cluster},
+	} {
+		if f.value == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing parameter(s): %s", strings.Join(missing, ", "))
+	}
+	// Configuration and component names become paths; keep them single path elements.
+	for _, n := range append([]string{s.Configuration}, s.Components...) {
+		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, `/\`) {
+			return fmt.Errorf("invalid configuration or component name %q", n)
+		}
+	}
+	return nil
+}
+
+func requireDir(mem filesys.FileSystem, dir, what string) error {
+	if !mem.IsDir("/" + dir) {
+		return fmt.Errorf("%s: directory %s/ not found in the checkout", what, dir)
+	}
+	return nil
+}
+
+// Overlay returns the kustomization Render synthesises for s, for a person to read or to
+// build with the kustomize CLI from a directory beside the checkout's apps/.
+func Overlay(s ShopSet) ([]byte, error) {
+	if err := s.validate(); err != nil {
+		return nil, fmt.Errorf("shopset %q: %w", s.Name, err)
+	}
+	return overlay(s)
+}
+
+// OverlayDir is the directory, beside apps/, that the overlay's relative paths assume.
+const OverlayDir = overlayDir
+
+// overlay is the kustomization synthesised for one ShopSet.
+func overlay(s ShopSet) ([]byte, error) {
+	k := types.Kustomization{
+		TypeMeta:  types.TypeMeta{APIVersion: types.KustomizationVersion, Kind: types.KustomizationKind},
+		Resources: []string{"../" + AppsDir},
+		Namespace: s.Namespace,
+		Labels: []types.Label{{
+			Pairs: map[string]string{
+				LabelName:          s.Name,
+				LabelTier:          s.Tier,
+				LabelConfiguration: s.Configuration,
+				LabelCluster:       s.Cluster,
+			},
+			// Selectors are immutable on Deployments: a label there would make a tier
+			// move impossible to sync. Pod templates carry them for kubectl -l.
+			IncludeSelectors: false,
+			IncludeTemplates: true,
+		}},
+	}
+	k.Components = append(k.Components, "../"+ConfigurationsDir+"/"+s.Configuration)
+	for _, c := range s.Components {
+		k.Components = append(k.Components, "../"+ComponentsDir+"/"+c)
+	}
+	out, err := sigsyaml.Marshal(k)
+	if err != nil {
+		return nil, fmt.Errorf("writing overlay: %w", err)
+	}
+	return out, nil
+}
+
+// buildMu serialises Kustomize builds: krusty keeps process-wide state (its OpenAPI
+// schema) that concurrent builds race on. It guards Kustomize, not this package.
+var buildMu sync.Mutex
+
+func build(mem filesys.FileSystem, dir string) (out []byte, err error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("kustomize build panicked: %v", r)
+		}
+	}()
+	opts := krusty.MakeDefaultOptions() // root-only loading, plugins disabled
+	// Unspecified means what `kustomize build` does: the kustomization's sortOptions,
+	// else the legacy order, so our output matches the CLI people compare it with.
+	opts.Reorder = krusty.ReorderOptionUnspecified
+	m, err := krusty.MakeKustomizer(opts).Run(mem, dir)
+	if err != nil {
+		return nil, fmt.Errorf("kustomize build: %w", err)
+	}
+	if m.Size() == 0 {
+		return nil, errors.New("the render produced no objects")
+	}
+	out, err = m.AsYaml()
+	if err != nil {
+		return nil, fmt.Errorf("encoding manifests: %w", err)
+	}
+	return out, nil
+}
+
+// copyCheckout copies the checkout into memory, skipping .git. Symlinks are followed only
+// while they stay inside the checkout, so nothing outside it can ever be loaded.
+func copyCheckout(checkout fs.FS) (filesys.FileSystem, error) {
+	c := copier{src: checkout, dst: filesys.MakeFsInMemory()}
+	if err := c.copyTree(".", ".", 0); err != nil {
+		return nil, err
+	}
+	return c.dst, nil
+}
+
+type copier struct {
+	src   fs.FS
+	dst   filesys.FileSystem
+	bytes int64
+}
+
+// copyTree copies the tree at src (a path in the checkout) to dst (its path in memory:
+// different from src only under a symlinked directory).
+func (c *copier) copyTree(src, dst string, depth int) error {
+	return fs.WalkDir(c.src, src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("reading checkout: %w", err)
+		}
+		to := path.Join("/", dst, relative(src, p))
+		switch {
+		case d.IsDir():
+			if d.Name() == ".git" {
+				return fs.SkipDir
+			}
+			return c.dst.MkdirAll(to)
+		case d.Type()&fs.ModeSymlink != 0:
+			return c.copyLink(p, to, depth)
+		case d.Type().IsRegular():
+			return c.copyFile(p, to)
+		default: // sockets, devices, pipes: nothing Kustomize can read
+			return nil
+		}
+	})
+}
+
+// relative is p relative to dir, both slash paths in the checkout (dir may be ".").
+func relative(dir, p string) string {
+	switch {
+	case dir == ".":
+		return p
+	case p == dir:
+		return "."
+	}
+	return strings.TrimPrefix(p, dir+"/")
+}
+
+func (c *copier) copyLink(p, to string, depth int) error {
+	target, err := fs.ReadLink(c.src, p)
+	if err != nil {
+		return fmt.Errorf("reading symlink %s: %w", p, err)
+	}
+	resolved := path.Join(path.Dir(p), target)
+	if path.IsAbs(target) || !fs.ValidPath(resolved) {
+		return fmt.Errorf("symlink %s -> %s leaves the checkout", p, target)
+	}
+	info, err := fs.Stat(c.src, p)
+	if err != nil {
+		return fmt.Errorf("symlink %s -> %s: %w", p, target, err)
+	}
+	if !info.IsDir() {
+		return c.copyFile(p, to)
+	}
+	if depth >= maxSymlinkDepth {
+		return fmt.Errorf("symlink %s -> %s: too many nested directory links", p, target)
+	}
+	if err := c.dst.MkdirAll(to); err != nil {
+		return err
+	}
+	return c.copyTree(resolved, strings.TrimPrefix(to, "/"), depth+1)
+}
+
+func (c *copier) copyFile(p, to string) error {
+	b, err := fs.ReadFile(c.src, p)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", p, err)
+	}
+	c.bytes += int64(len(b))
+	if c.bytes > MaxCheckoutBytes {
+		return fmt.Errorf("the checkout is larger than %d MiB", MaxCheckoutBytes>>20)
+	}
+	return c.dst.WriteFile(to, b)
+}
+
+// checkKustomizations walks the kustomizations reachable from dir and refuses anything
+// that would load from outside the checkout: Kustomize itself fetches http(s) URLs for
+// file references and clones Git URLs for resources, whatever the filesystem.
+func checkKustomizations(mem filesys.FileSystem, dir string, seen map[string]bool) error {
+	if seen[dir] {
+		return nil
+	}
+	seen[dir] = true
+	file, k, err := readKustomization(mem, dir)
+	if err != nil || k == nil {
+		return err // no kustomization, or one Kustomize will report better
+	}
+	name := strings.TrimPrefix(file, "/")
+	for _, r := range loadedPaths(k) {
+		if looksRemote(r.ref) {
+			return fmt.Errorf("%s: %s %q: remote URLs are not allowed, everything must come from the checkout", name, r.field, r.ref)
+		}
+	}
+	for _, r := range slices.Concat(k.Resources, k.Bases, k.Components) {
+		target := path.Join(dir, r)
+		if !mem.Exists(target) {
+			if hostLike(r) {
+				return fmt.Errorf("%s: %q: remote URLs are not allowed, everything must come from the checkout", name, r)
+			}
+			return fmt.Errorf("%s: %q not found in the checkout", name, r)
+		}
+		if mem.IsDir(target) {
+			if err := checkKustomizations(mem, target, seen); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func readKustomization(mem filesys.FileSystem, dir string) (string, *types.Kustomization, error) {
+	for _, n := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+		file := path.Join(dir, n)
+		if !mem.Exists(file) {
+			continue
+		}
+		b, err := mem.ReadFile(file)
+		if err != nil {
+			return "", nil, fmt.Errorf("reading %s: %w", strings.TrimPrefix(file, "/"), err)
+		}
+		var k types.Kustomization
+		if err := sigsyaml.Unmarshal(b, &k); err != nil {
+			return file, nil, nil
+		}
+		k.FixKustomization()
+		return file, &k, nil
+	}
+	return "", nil, nil
+}
+
+type ref struct{ field, ref string }
+
+// loadedPaths lists every entry of a kustomization that Kustomize resolves to a file,
+// a directory or a URL.
+func loadedPaths(k *types.Kustomization) []ref {
+	var out []ref
+	add := func(field string, refs ...string) {
+		for _, r := range refs {
+			if r != "" && !strings.Contains(r, "\n") { // inline YAML is not a path
+				out = append(out, ref{field, r})
+			}
+		}
+	}
+	add("resources", k.Resources...)
+	add("bases", k.Bases...)
+	add("components", k.Components...)
+	add("crds", k.Crds...)
+	add("configurations", k.Configurations...)
+	add("generators", k.Generators...)
+	add("transformers", k.Transformers...)
+	add("validators", k.Validators...)
+	add("openapi", k.OpenAPI["path"])
+	for _, p := range k.PatchesStrategicMerge {
+		add("patchesStrategicMerge", string(p))
+	}
+	for _, p := range slices.Concat(k.Patches, k.PatchesJson6902) {
+		add("patches", p.Path)
+	}
+	for _, r := range k.Replacements {
+		add("replacements", r.Path)
+	}
+	for _, g := range k.ConfigMapGenerator {
+		add("configMapGenerator", generatorPaths(g.GeneratorArgs)...)
+	}
+	for _, g := range k.SecretGenerator {
+		add("secretGenerator", generatorPaths(g.GeneratorArgs)...)
+	}
+	for _, h := range k.HelmCharts {
+		add("helmCharts", h.Repo)
+	}
+	return out
+}
+
+func generatorPaths(g types.GeneratorArgs) []string {
+	out := slices.Clone(g.EnvSources)
+	for _, f := range g.FileSources {
+		if _, p, ok := strings.Cut(f, "="); ok {
+			f = p
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// looksRemote reports whether Kustomize would fetch ref over the network: a URL, an scp-
+// style Git address, or a Git reference with a query.
+func looksRemote(ref string) bool {
+	return strings.Contains(ref, "://") || strings.HasPrefix(ref, "git@") || strings.HasPrefix(ref, "git::") ||
+		strings.Contains(ref, "?ref=") || strings.Contains(ref, "?version=")
+}
+
+// hostLike reports whether a missing resource reads as host/path, like
+// github.com/org/repo/dir, which Kustomize would try to clone.
+func hostLike(ref string) bool {
+	host, _, found := strings.Cut(ref, "/")
+	return found && strings.Contains(host, ".") && !strings.HasPrefix(host, ".")
+}
