@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -93,6 +94,10 @@ Argo CD passes plugin env as ARGOCD_ENV_<name> and parameters as ARGOCD_APP_PARA
 nothing else of the environment is read. Manifests go to stdout only on success.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// One render, then exit: collecting garbage would cost more than it frees. The
+			// soft limit still collects before a sidecar's memory limit is reached.
+			defer debug.SetGCPercent(debug.SetGCPercent(-1))
+			defer debug.SetMemoryLimit(debug.SetMemoryLimit(256 << 20))
 			return plugin.Generate(env.Getenv, ".", env.Stdout)
 		},
 	})

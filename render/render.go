@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -12,7 +13,10 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	kyamlopenapi "sigs.k8s.io/kustomize/kyaml/openapi"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/shopset/shopset/render/internal/openapi"
 )
 
 // Label keys set on every rendered object.
@@ -55,18 +59,20 @@ type ShopSet struct {
 // stream. Errors name the ShopSet and, where Kustomize or the safety checks know it, the
 // file of the checkout at fault.
 func Render(checkout fs.FS, s ShopSet) ([]byte, error) {
-	out, err := render(checkout, s)
+	out, err := render(checkout, s, true)
 	if err != nil {
 		return nil, fmt.Errorf("shopset %q: %w", s.Name, err)
 	}
 	return out, nil
 }
 
-func render(checkout fs.FS, s ShopSet) ([]byte, error) {
+// render does the work of Render; subsetSchema=false leaves Kustomize on its whole
+// built-in schema, which tests use to prove the subset changes nothing.
+func render(checkout fs.FS, s ShopSet, subsetSchema bool) ([]byte, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	mem, err := copyCheckout(checkout)
+	mem, kinds, err := copyCheckout(checkout)
 	if err != nil {
 		return nil, err
 	}
@@ -84,11 +90,18 @@ func render(checkout fs.FS, s ShopSet) ([]byte, error) {
 			return nil, err
 		}
 	}
-	k, err := overlay(s)
-	if err != nil {
-		return nil, err
+	k := overlayKustomization(s)
+	if subsetSchema {
+		if err := mem.WriteFile("/"+overlayDir+"/"+schemaFile, openapi.Subset(kinds)); err != nil {
+			return nil, fmt.Errorf("writing overlay: %w", err)
+		}
+		k.OpenAPI = map[string]string{"path": schemaFile}
 	}
-	if err := mem.WriteFile("/"+overlayDir+"/kustomization.yaml", k); err != nil {
+	b, err := sigsyaml.Marshal(k)
+	if err != nil {
+		return nil, fmt.Errorf("writing overlay: %w", err)
+	}
+	if err := mem.WriteFile("/"+overlayDir+"/kustomization.yaml", b); err != nil {
 		return nil, fmt.Errorf("writing overlay: %w", err)
 	}
 	if err := checkKustomizations(mem, "/"+overlayDir, map[string]bool{}); err != nil {
@@ -132,14 +145,22 @@ func Overlay(s ShopSet) ([]byte, error) {
 	if err := s.validate(); err != nil {
 		return nil, fmt.Errorf("shopset %q: %w", s.Name, err)
 	}
-	return overlay(s)
+	out, err := sigsyaml.Marshal(overlayKustomization(s))
+	if err != nil {
+		return nil, fmt.Errorf("shopset %q: writing overlay: %w", s.Name, err)
+	}
+	return out, nil
 }
 
 // OverlayDir is the directory, beside apps/, that the overlay's relative paths assume.
 const OverlayDir = overlayDir
 
-// overlay is the kustomization synthesised for one ShopSet.
-func overlay(s ShopSet) ([]byte, error) {
+// schemaFile is the overlay's OpenAPI schema: the part of Kustomize's built-in schema
+// that this checkout's kinds need (see render/internal/openapi).
+const schemaFile = "openapi.json"
+
+// overlayKustomization is the kustomization synthesised for one ShopSet.
+func overlayKustomization(s ShopSet) types.Kustomization {
 	k := types.Kustomization{
 		TypeMeta:  types.TypeMeta{APIVersion: types.KustomizationVersion, Kind: types.KustomizationKind},
 		Resources: []string{"../" + AppsDir},
@@ -161,11 +182,7 @@ func overlay(s ShopSet) ([]byte, error) {
 	for _, c := range s.Components {
 		k.Components = append(k.Components, "../"+ComponentsDir+"/"+c)
 	}
-	out, err := sigsyaml.Marshal(k)
-	if err != nil {
-		return nil, fmt.Errorf("writing overlay: %w", err)
-	}
-	return out, nil
+	return k
 }
 
 // buildMu serialises Kustomize builds: krusty keeps process-wide state (its OpenAPI
@@ -180,6 +197,9 @@ func build(mem filesys.FileSystem, dir string) (out []byte, err error) {
 			out, err = nil, fmt.Errorf("kustomize build panicked: %v", r)
 		}
 	}()
+	// Each build starts from an empty schema, so no render depends on what an earlier one
+	// in the same process loaded.
+	kyamlopenapi.ResetOpenAPI()
 	opts := krusty.MakeDefaultOptions() // root-only loading, plugins disabled
 	// Unspecified means what `kustomize build` does: the kustomization's sortOptions,
 	// else the legacy order, so our output matches the CLI people compare it with.
@@ -199,20 +219,32 @@ func build(mem filesys.FileSystem, dir string) (out []byte, err error) {
 }
 
 // copyCheckout copies the checkout into memory, skipping .git. Symlinks are followed only
-// while they stay inside the checkout, so nothing outside it can ever be loaded.
-func copyCheckout(checkout fs.FS) (filesys.FileSystem, error) {
-	c := copier{src: checkout, dst: filesys.MakeFsInMemory()}
+// while they stay inside the checkout, so nothing outside it can ever be loaded. It also
+// returns every kind the checkout's YAML and JSON files mention.
+func copyCheckout(checkout fs.FS) (filesys.FileSystem, []string, error) {
+	// Generators make ConfigMaps and Secrets that no file names.
+	c := copier{src: checkout, dst: filesys.MakeFsInMemory(), kinds: map[string]bool{"ConfigMap": true, "Secret": true}}
 	if err := c.copyTree(".", ".", 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return c.dst, nil
+	kinds := make([]string, 0, len(c.kinds))
+	for k := range c.kinds {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	return c.dst, kinds, nil
 }
 
 type copier struct {
 	src   fs.FS
 	dst   filesys.FileSystem
 	bytes int64
+	kinds map[string]bool
 }
+
+// kindPattern finds kinds in YAML ("kind: Deployment", at any depth, so List items and
+// patches count) and JSON ("kind": "Deployment"). Finding too many only adds schema.
+var kindPattern = regexp.MustCompile(`(?m)(?:^[\s-]*kind:[ \t]*["']?|"kind"\s*:\s*")([A-Za-z][A-Za-z0-9]*)`)
 
 // copyTree copies the tree at src (a path in the checkout) to dst (its path in memory:
 // different from src only under a symlinked directory).
@@ -282,6 +314,12 @@ func (c *copier) copyFile(p, to string) error {
 	c.bytes += int64(len(b))
 	if c.bytes > MaxCheckoutBytes {
 		return fmt.Errorf("the checkout is larger than %d MiB", MaxCheckoutBytes>>20)
+	}
+	switch path.Ext(p) {
+	case ".yaml", ".yml", ".json":
+		for _, m := range kindPattern.FindAllSubmatch(b, -1) {
+			c.kinds[string(m[1])] = true
+		}
 	}
 	return c.dst.WriteFile(to, b)
 }
