@@ -71,7 +71,7 @@ renders one ShopSet from a checkout of its tier branch, the way Argo CD's plugin
 				return err
 			}
 			defer root.Close()
-			out, err := render.Render(root.FS(), renderParams(s))
+			out, err := render.Render(root.FS(), render.FromInventory(s))
 			if err != nil {
 				return err
 			}

@@ -37,7 +37,7 @@ Pipe it to kubectl to review or apply by hand:
 				return fmt.Errorf("shopset %q not found in %s", args[0], path)
 			}
 			if showOverlay {
-				out, err := render.Overlay(renderParams(s))
+				out, err := render.Overlay(render.FromInventory(s))
 				if err != nil {
 					return err
 				}
@@ -49,7 +49,7 @@ Pipe it to kubectl to review or apply by hand:
 				return fmt.Errorf("shopset %q: opening checkout: %w", s.Name, err)
 			}
 			defer root.Close()
-			out, err := render.Render(root.FS(), renderParams(s))
+			out, err := render.Render(root.FS(), render.FromInventory(s))
 			if err != nil {
 				return err
 			}
@@ -61,13 +61,6 @@ Pipe it to kubectl to review or apply by hand:
 	cmd.Flags().StringVarP(&dir, "dir", "d", ".", "checkout of the ShopSet's tier branch")
 	cmd.Flags().BoolVar(&showOverlay, "overlay", false, "print the kustomization synthesised for the ShopSet instead of its manifests\n(it builds with `kustomize build` from "+render.OverlayDir+"/ beside apps/)")
 	return cmd
-}
-
-func renderParams(s inventory.ShopSet) render.ShopSet {
-	return render.ShopSet{
-		Name: s.Name, Namespace: s.Namespace, Tier: s.Tier,
-		Configuration: s.Configuration, Cluster: s.Cluster, Components: s.Components,
-	}
 }
 
 func newPlugin(env Env) *cobra.Command {

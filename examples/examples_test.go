@@ -27,10 +27,7 @@ func TestExampleShopSetsRender(t *testing.T) {
 			require.True(t, ok)
 			tree, err := examples.Tree(tier.Branch)
 			require.NoError(t, err)
-			out, err := render.Render(tree, render.ShopSet{
-				Name: s.Name, Namespace: s.Namespace, Tier: s.Tier, Configuration: s.Configuration,
-				Cluster: s.Cluster, Components: s.Components,
-			})
+			out, err := render.Render(tree, render.FromInventory(s))
 			require.NoError(t, err)
 			golden.Assert(t, filepath.Join("testdata", "render", s.Name+".yaml"), out)
 		})

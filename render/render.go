@@ -16,6 +16,7 @@ import (
 	kyamlopenapi "sigs.k8s.io/kustomize/kyaml/openapi"
 	sigsyaml "sigs.k8s.io/yaml"
 
+	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/render/internal/openapi"
 )
 
@@ -53,6 +54,14 @@ type ShopSet struct {
 	Configuration string
 	Cluster       string
 	Components    []string
+}
+
+// FromInventory returns the render parameters of an inventory's ShopSet.
+func FromInventory(s inventory.ShopSet) ShopSet {
+	return ShopSet{
+		Name: s.Name, Namespace: s.Namespace, Tier: s.Tier,
+		Configuration: s.Configuration, Cluster: s.Cluster, Components: s.Components,
+	}
 }
 
 // Render builds the ShopSet's manifests from a tier checkout and returns them as a YAML
@@ -189,7 +198,13 @@ func overlayKustomization(s ShopSet) types.Kustomization {
 // schema) that concurrent builds race on. It guards Kustomize, not this package.
 var buildMu sync.Mutex
 
-func build(mem filesys.FileSystem, dir string) (out []byte, err error) {
+func build(mem filesys.FileSystem, dir string) ([]byte, error) {
+	return guarded(func() ([]byte, error) { return kustomize(mem, dir) })
+}
+
+// guarded runs f alone and turns a panic in it into an error: Kustomize panics on some
+// malformed input, and one bad ShopSet must not take the process with it.
+func guarded(f func() ([]byte, error)) (out []byte, err error) {
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	defer func() {
@@ -197,6 +212,10 @@ func build(mem filesys.FileSystem, dir string) (out []byte, err error) {
 			out, err = nil, fmt.Errorf("kustomize build panicked: %v", r)
 		}
 	}()
+	return f()
+}
+
+func kustomize(mem filesys.FileSystem, dir string) ([]byte, error) {
 	// Each build starts from an empty schema, so no render depends on what an earlier one
 	// in the same process loaded.
 	kyamlopenapi.ResetOpenAPI()
@@ -211,7 +230,7 @@ func build(mem filesys.FileSystem, dir string) (out []byte, err error) {
 	if m.Size() == 0 {
 		return nil, errors.New("the render produced no objects")
 	}
-	out, err = m.AsYaml()
+	out, err := m.AsYaml()
 	if err != nil {
 		return nil, fmt.Errorf("encoding manifests: %w", err)
 	}

@@ -18,8 +18,7 @@ func TestSchemaSubsetChangesNothing(t *testing.T) {
 		tier, _, _ := inv.Tier(s.Tier)
 		tree, err := examples.Tree(tier.Branch)
 		require.NoError(t, err)
-		p := ShopSet{Name: s.Name, Namespace: s.Namespace, Tier: s.Tier, Configuration: s.Configuration,
-			Cluster: s.Cluster, Components: s.Components}
+		p := FromInventory(s)
 		full, err := render(tree, p, false)
 		require.NoError(t, err)
 		subset, err := render(tree, p, true)
