@@ -1,0 +1,70 @@
+package gittest
+
+import (
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Server serves repositories over smart HTTP.
+type Server struct {
+	// URL is the base URL; a repository directory root/name is at URL+"/"+name.
+	URL  string
+	down atomic.Bool
+}
+
+// Serve serves every repository under root over smart HTTP, fetch and push, on
+// 127.0.0.1 until the test ends.
+func Serve(t testing.TB, root string) *Server {
+	t.Helper()
+	s := &Server{}
+	h := Handler(t, root)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if s.down.Load() {
+			http.Error(w, "down for the test", http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, req)
+	}))
+	t.Cleanup(ts.Close)
+	s.URL = ts.URL
+	return s
+}
+
+// SetDown makes the server answer 503 to every request while down is true.
+func (s *Server) SetDown(down bool) { s.down.Store(down) }
+
+// Handler is the git http-backend CGI handler behind Serve, for tests that wrap it (to
+// require authentication, count or delay requests) in their own server.
+func Handler(t testing.TB, root string) http.Handler {
+	t.Helper()
+	out, err := exec.Command("git", "--exec-path").Output()
+	require.NoError(t, err, "finding git's exec path")
+	root, err = filepath.Abs(root)
+	require.NoError(t, err)
+	env := []string{
+		"GIT_PROJECT_ROOT=" + root,
+		"GIT_HTTP_EXPORT_ALL=1",
+		"GIT_CONFIG_NOSYSTEM=1",
+		"GIT_CONFIG_GLOBAL=/dev/null",
+		// Push needs receive-pack enabled. Test repositories are not bare and their
+		// working trees are stale by design (see Init), also for repositories wrapped
+		// with Open: let a push move the checked-out branch without touching them.
+		"GIT_CONFIG_COUNT=2",
+		"GIT_CONFIG_KEY_0=http.receivepack", "GIT_CONFIG_VALUE_0=true",
+		"GIT_CONFIG_KEY_1=receive.denyCurrentBranch", "GIT_CONFIG_VALUE_1=ignore",
+	}
+	return &cgi.Handler{
+		Path:       filepath.Join(strings.TrimSpace(string(out)), "git-http-backend"),
+		Root:       "/",
+		Env:        env,
+		InheritEnv: []string{"PATH", "HOME", "TMPDIR"},
+	}
+}
