@@ -1,0 +1,136 @@
+package snapshot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shopset/shopset/gitrepo"
+	"github.com/shopset/shopset/inventory"
+)
+
+// ErrInvalid marks a repository whose content cannot be served: an inventory that does not
+// parse or validate, a missing inventory file, a tier branch that does not exist or shares
+// no history with the tier below. People fix it in Git; retrying does not.
+var ErrInvalid = errors.New("invalid inventory")
+
+// MaxHeld bounds the held commits listed per tier.
+const MaxHeld = 100
+
+// Tier is one tier's state in a snapshot.
+type Tier struct {
+	Name       string           `json:"name"`
+	Branch     string           `json:"branch"`
+	Index      int              `json:"index"`
+	SyncPolicy string           `json:"syncPolicy"`
+	Head       string           `json:"head"`
+	Pinned     string           `json:"pinned"`
+	Held       []gitrepo.Commit `json:"held"`
+}
+
+// Snapshot is what the generator serves for one (repository, revision, inventory path),
+// computed once from the inventory commit and the tier heads.
+type Snapshot struct {
+	RepoURL         string
+	Revision        string
+	Path            string
+	InventoryCommit string
+	Inventory       *inventory.Inventory
+	Tiers           []Tier
+	Params          []Params
+	// Encoded holds each parameter set's JSON, so responses are assembled, not encoded.
+	Encoded [][]byte
+	Built   time.Time
+}
+
+// Build reads the inventory at revision from repo and pins every tier. repoURL is what
+// the parameter sets carry as the Applications' source.
+func Build(ctx context.Context, repo *gitrepo.Repo, repoURL, revision, path string) (*Snapshot, error) {
+	commit, err := repo.ResolveCommit(ctx, revision)
+	if err != nil {
+		return nil, fmt.Errorf("revision %q: %w", revision, err)
+	}
+	data, err := repo.ReadFile(ctx, commit, path)
+	if errors.Is(err, gitrepo.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s not found at %s (%s)", ErrInvalid, path, revision, short(commit))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s at %s: %w", path, revision, err)
+	}
+	inv, err := inventory.Parse(path, data)
+	if err != nil {
+		return nil, errors.Join(ErrInvalid, err)
+	}
+	heads, err := repo.Heads(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing branches: %w", err)
+	}
+	s := &Snapshot{
+		RepoURL: repoURL, Revision: revision, Path: path, InventoryCommit: commit, Inventory: inv,
+		Built: time.Now(),
+	}
+	revisions := map[string]string{}
+	for i, t := range inv.Tiers {
+		head, ok := heads[t.Branch]
+		if !ok {
+			return nil, fmt.Errorf("%w: tier %q: branch %q not found", ErrInvalid, t.Name, t.Branch)
+		}
+		pinned := head
+		if i > 0 {
+			below := s.Tiers[i-1]
+			pinned, err = repo.MergeBase(ctx, head, below.Pinned)
+			if errors.Is(err, gitrepo.ErrNoMergeBase) {
+				return nil, fmt.Errorf("%w: tier %q: branch %q shares no history with %q", ErrInvalid, t.Name, t.Branch, below.Branch)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("tier %q: %w", t.Name, err)
+			}
+		}
+		held, err := repo.Log(ctx, pinned, head, MaxHeld)
+		if err != nil {
+			return nil, fmt.Errorf("tier %q: listing held commits: %w", t.Name, err)
+		}
+		s.Tiers = append(s.Tiers, Tier{
+			Name: t.Name, Branch: t.Branch, Index: i, SyncPolicy: string(t.SyncPolicy),
+			Head: head, Pinned: pinned, Held: held,
+		})
+		revisions[t.Name] = pinned
+	}
+	s.Params = Parameters(inv, repoURL, revisions)
+	for _, p := range s.Params {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return nil, fmt.Errorf("shopset %q: encoding parameters: %w", p.Name, err)
+		}
+		s.Encoded = append(s.Encoded, b)
+	}
+	return s, nil
+}
+
+// Tier returns the snapshot's state of the named tier.
+func (s *Snapshot) Tier(name string) (Tier, bool) {
+	for _, t := range s.Tiers {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Tier{}, false
+}
+
+// Names returns the set of ShopSet names the snapshot serves.
+func (s *Snapshot) Names() map[string]bool {
+	out := make(map[string]bool, len(s.Params))
+	for _, p := range s.Params {
+		out[p.Name] = true
+	}
+	return out
+}
+
+func short(commit string) string {
+	if len(commit) > 12 {
+		return commit[:12]
+	}
+	return commit
+}

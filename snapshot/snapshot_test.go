@@ -1,0 +1,92 @@
+package snapshot_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shopset/shopset/examples"
+	"github.com/shopset/shopset/gitrepo"
+	"github.com/shopset/shopset/internal/gittest"
+	"github.com/shopset/shopset/snapshot"
+)
+
+func exampleRepo(t *testing.T) (*examples.Repo, *gittest.Repo, *gitrepo.Repo) {
+	t.Helper()
+	repo, err := examples.BuildRepo(context.Background(), filepath.Join(t.TempDir(), "platform"))
+	require.NoError(t, err)
+	local, err := gitrepo.OpenLocal(repo.Dir)
+	require.NoError(t, err)
+	return repo, gittest.Open(t, repo.Dir), local
+}
+
+func TestPinning(t *testing.T) {
+	repo, g, local := exampleRepo(t)
+	ctx := context.Background()
+
+	// A commit on dev moves dev only; a commit straight to beta is held until dev has it.
+	devCommit := g.Commit(t, "tier/dev", map[string]string{"apps/NOTES": "dev\n"}, "A dev change")
+	betaCommit := g.Commit(t, "tier/beta", map[string]string{"apps/HOTFIX": "beta\n"}, "Straight to beta")
+
+	snap, err := snapshot.Build(ctx, local, "https://git.example/platform.git", "main", "shopsets.yaml")
+	require.NoError(t, err)
+	pinned := map[string]string{}
+	for _, tier := range snap.Tiers {
+		pinned[tier.Name] = tier.Pinned
+	}
+	assert.Equal(t, devCommit, pinned["dev"])
+	assert.Equal(t, repo.Branches["tier/beta"], pinned["beta"], "beta's own commit is not on dev")
+	assert.Equal(t, repo.Branches["tier/beta-prod"], pinned["beta-prod"])
+	assert.Equal(t, repo.Branches["tier/prod"], pinned["prod"])
+	beta, _ := snap.Tier("beta")
+	assert.Equal(t, betaCommit, beta.Head)
+	require.Len(t, beta.Held, 1)
+	assert.Equal(t, "Straight to beta", beta.Held[0].Subject)
+
+	for _, p := range snap.Params {
+		assert.Equal(t, pinned[p.Tier], p.Revision, p.Name)
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, g *gittest.Repo)
+		rev   string
+		path  string
+		want  error
+		msg   string
+	}{
+		{name: "unknown revision", rev: "nope", path: "shopsets.yaml", want: gitrepo.ErrUnknownRevision},
+		{name: "missing inventory", rev: "main", path: "other.yaml", want: snapshot.ErrInvalid, msg: "other.yaml not found at main"},
+		{name: "invalid inventory", rev: "main", path: "shopsets.yaml", want: snapshot.ErrInvalid, msg: `unknown field "bogus"`,
+			setup: func(t *testing.T, g *gittest.Repo) {
+				inv := g.Git(t, "show", "main:shopsets.yaml")
+				g.Commit(t, "main", map[string]string{"shopsets.yaml": inv + "\nbogus: 1\n"}, "Break")
+			}},
+		{name: "missing tier branch", rev: "main", path: "shopsets.yaml", want: snapshot.ErrInvalid, msg: `tier "prod": branch "tier/prod" not found`,
+			setup: func(t *testing.T, g *gittest.Repo) { g.Git(t, "branch", "-D", "tier/prod") }},
+		{name: "unrelated tier branch", rev: "main", path: "shopsets.yaml", want: snapshot.ErrInvalid, msg: "shares no history",
+			setup: func(t *testing.T, g *gittest.Repo) {
+				g.Git(t, "branch", "-D", "tier/prod")
+				g.Commit(t, "tier/prod", map[string]string{"apps/x": "x"}, "An unrelated root")
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, g, local := exampleRepo(t)
+			if tc.setup != nil {
+				tc.setup(t, g)
+			}
+			snap, err := snapshot.Build(context.Background(), local, "u", tc.rev, tc.path)
+			require.Error(t, err)
+			assert.Nil(t, snap)
+			assert.True(t, errors.Is(err, tc.want), "%v is not %v", err, tc.want)
+			assert.True(t, strings.Contains(err.Error(), tc.msg), "%q does not contain %q", err, tc.msg)
+		})
+	}
+}
