@@ -1,0 +1,14 @@
+// Package generator is shopset's Argo CD ApplicationSet plugin generator: an HTTP service
+// that answers POST /api/v1/getparams.execute with one parameter set per ShopSet, read
+// from the inventory in Git and pinned per tier.
+//
+// It fails closed. An ApplicationSet deletes the Applications its generator stops
+// listing, and Argo CD's client reads an empty 200 as zero ShopSets, so no failure ever
+// becomes a 200: Git down or an invalid inventory serve the last good snapshot (reported
+// stale in /api/v1/status and /metrics) or, without one, an error status; an inventory
+// that removes more than a configured share of the ShopSets is refused until a commit
+// confirms it.
+//
+//	srv, err := generator.New(generator.Config{Repos: []string{url}, TokenFile: f, CacheDir: d})
+//	err = srv.Serve(ctx, listener)
+package generator

@@ -1,0 +1,130 @@
+package generator
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/shopset/shopset/snapshot"
+)
+
+// request is the body Argo CD's plugin-generator client sends.
+type request struct {
+	ApplicationSetName string `json:"applicationSetName"`
+	Input              struct {
+		Parameters map[string]json.RawMessage `json:"parameters"`
+	} `json:"input"`
+}
+
+// query is a decoded request: which inventory, and which of its ShopSets.
+type query struct {
+	repoURL, revision, path string
+	filters                 map[string][]string // tier, cluster, configuration
+}
+
+// Input parameter names, as an ApplicationSet's generator.plugin.input.parameters sets them.
+const (
+	ParamRepoURL       = "repoURL"
+	ParamRevision      = "revision"
+	ParamPath          = "path"
+	ParamTier          = "tier"
+	ParamCluster       = "cluster"
+	ParamConfiguration = "configuration"
+)
+
+var filterParams = []string{ParamTier, ParamCluster, ParamConfiguration}
+
+func decodeRequest(body []byte, defaultRepo string) (query, error) {
+	var req request
+	// Unknown top-level fields are tolerated: newer Argo CD versions may send more.
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&req); err != nil {
+		return query{}, badRequest("malformed request body: %v", err)
+	}
+	q := query{repoURL: defaultRepo, revision: "main", path: "shopsets.yaml", filters: map[string][]string{}}
+	for name, raw := range req.Input.Parameters {
+		switch name {
+		case ParamRepoURL, ParamRevision, ParamPath:
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil || s == "" {
+				return query{}, badRequest("input parameter %q must be a non-empty string", name)
+			}
+			switch name {
+			case ParamRepoURL:
+				q.repoURL = s
+			case ParamRevision:
+				q.revision = s
+			case ParamPath:
+				q.path = s
+			}
+		case ParamTier, ParamCluster, ParamConfiguration:
+			values, err := stringOrList(raw)
+			if err != nil {
+				return query{}, badRequest("input parameter %q: %v", name, err)
+			}
+			q.filters[name] = values
+		default:
+			return query{}, badRequest("unknown input parameter %q (known: %s)", name,
+				strings.Join([]string{ParamRepoURL, ParamRevision, ParamPath, ParamTier, ParamCluster, ParamConfiguration}, ", "))
+		}
+	}
+	if q.repoURL == "" {
+		return query{}, badRequest("input parameter %q is required", ParamRepoURL)
+	}
+	if clean := path.Clean(q.path); clean != q.path || path.IsAbs(q.path) || strings.HasPrefix(q.path, "../") || q.path == ".." {
+		return query{}, badRequest("input parameter %q must be a clean relative path inside the repository", ParamPath)
+	}
+	if strings.HasPrefix(q.revision, "-") {
+		return query{}, badRequest("input parameter %q must not start with '-'", ParamRevision)
+	}
+	return q, nil
+}
+
+// stringOrList accepts "a" or ["a", "b"]: one value or several.
+func stringOrList(raw json.RawMessage) ([]string, error) {
+	var one string
+	if err := json.Unmarshal(raw, &one); err == nil {
+		if one == "" {
+			return nil, fmt.Errorf("must not be empty")
+		}
+		return []string{one}, nil
+	}
+	var many []string
+	if err := json.Unmarshal(raw, &many); err != nil {
+		return nil, fmt.Errorf("must be a string or a list of strings")
+	}
+	if len(many) == 0 || slices.Contains(many, "") {
+		return nil, fmt.Errorf("must not be empty")
+	}
+	return many, nil
+}
+
+// selectParams returns the indexes of the parameter sets that pass the filters. Every
+// filter value must name something in the inventory: a typo would otherwise select
+// nothing, and the ApplicationSet would delete the Applications it used to select.
+func selectParams(s *snapshot.Snapshot, filters map[string][]string) ([]int, error) {
+	known := map[string]func(string) bool{
+		ParamTier:          func(v string) bool { _, _, ok := s.Inventory.Tier(v); return ok },
+		ParamCluster:       func(v string) bool { _, ok := s.Inventory.Cluster(v); return ok },
+		ParamConfiguration: func(v string) bool { _, ok := s.Inventory.Configuration(v); return ok },
+	}
+	for _, name := range filterParams {
+		for _, v := range filters[name] {
+			if !known[name](v) {
+				return nil, badRequest("input parameter %q: %q is not in %s at %s", name, v, s.Path, s.Revision)
+			}
+		}
+	}
+	match := func(values []string, v string) bool { return len(values) == 0 || slices.Contains(values, v) }
+	out := make([]int, 0, len(s.Params))
+	for i, p := range s.Params {
+		if match(filters[ParamTier], p.Tier) && match(filters[ParamCluster], p.Cluster.Name) &&
+			match(filters[ParamConfiguration], p.Configuration) {
+			out = append(out, i)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,116 @@
+package generator
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  prometheus.Histogram
+}
+
+func newMetrics(s *Server) *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shopset_generator_requests_total",
+			Help: "getparams requests by HTTP status code.",
+		}, []string{"code"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "shopset_generator_request_duration_seconds",
+			Help:    "getparams request latency.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
+	}
+	m.registry.MustRegister(m.requests, m.latency, &stateCollector{s},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+func (s *Server) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		s.metrics.requests.WithLabelValues(strconv.Itoa(rec.status)).Inc()
+		s.metrics.latency.Observe(time.Since(start).Seconds())
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+var (
+	descAge = prometheus.NewDesc("shopset_generator_snapshot_age_seconds",
+		"Age of the snapshot served for an inventory.", []string{"repo", "revision", "path"}, nil)
+	descStale = prometheus.NewDesc("shopset_generator_snapshot_stale",
+		"1 when the snapshot served is an earlier good one because Git or the inventory failed.", []string{"repo", "revision", "path"}, nil)
+	descRefreshErrors = prometheus.NewDesc("shopset_generator_refresh_errors_total",
+		"Failed mirror refreshes.", []string{"repo"}, nil)
+	descShopSets = prometheus.NewDesc("shopset_generator_shopsets",
+		"ShopSets served, per tier.", []string{"repo", "revision", "path", "tier"}, nil)
+	descHeld = prometheus.NewDesc("shopset_generator_held_commits",
+		"Commits on a tier's branch that its pinned revision holds back.", []string{"repo", "revision", "path", "tier"}, nil)
+)
+
+// stateCollector reads the snapshots at scrape time, so the gauges are never behind.
+type stateCollector struct{ s *Server }
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descAge, descStale, descRefreshErrors, descShopSets, descHeld} {
+		ch <- d
+	}
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, repo := range c.s.Status().Repositories {
+		ch <- prometheus.MustNewConstMetric(descRefreshErrors, prometheus.CounterValue, float64(repo.RefreshErrors), repo.URL)
+		for _, v := range repo.Views {
+			if v.SnapshotBuilt == nil {
+				continue
+			}
+			stale := 0.0
+			if v.Stale {
+				stale = 1
+			}
+			ch <- prometheus.MustNewConstMetric(descAge, prometheus.GaugeValue, v.SnapshotAgeSeconds, repo.URL, v.Revision, v.Path)
+			ch <- prometheus.MustNewConstMetric(descStale, prometheus.GaugeValue, stale, repo.URL, v.Revision, v.Path)
+			perTier := map[string]int{}
+			c.s.countShopSets(repo.URL, v, perTier)
+			for _, t := range v.Tiers {
+				ch <- prometheus.MustNewConstMetric(descShopSets, prometheus.GaugeValue, float64(perTier[t.Name]), repo.URL, v.Revision, v.Path, t.Name)
+				ch <- prometheus.MustNewConstMetric(descHeld, prometheus.GaugeValue, float64(len(t.Held)), repo.URL, v.Revision, v.Path, t.Name)
+			}
+		}
+	}
+}
+
+func (s *Server) countShopSets(url string, vs ViewStatus, perTier map[string]int) {
+	v := s.sources[url].view(viewKey{vs.Revision, vs.Path})
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.good == nil {
+		return
+	}
+	for _, p := range v.good.Params {
+		perTier[p.Tier]++
+	}
+}

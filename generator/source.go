@@ -1,0 +1,226 @@
+package generator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shopset/shopset/gitrepo"
+	"github.com/shopset/shopset/snapshot"
+)
+
+// ConfirmRemovalTrailer is the commit trailer that confirms an inventory change removing
+// more ShopSets than the generator accepts on its own. Its value is the number of ShopSets
+// the change removes; it lives in Git, so reviewers see it in the pull request.
+const ConfirmRemovalTrailer = "Shopset-Confirm-Removal"
+
+// source is one served repository: its mirror, when the remote was last checked, and the
+// views (revision, inventory path) asked of it.
+type source struct {
+	url  string
+	repo *gitrepo.Repo
+	cfg  *Config
+	log  *slog.Logger
+
+	// version changes whenever the mirror's branch heads change; views rebuild when
+	// the version they were built from is behind.
+	version atomic.Uint64
+
+	mu            sync.Mutex
+	checkedAt     time.Time
+	checking      chan struct{} // closed when the in-flight check ends
+	heads         map[string]string
+	syncErr       error
+	syncErrAt     time.Time
+	fetchedAt     time.Time
+	refreshErrors uint64
+	views         map[viewKey]*view
+}
+
+type viewKey struct{ revision, path string }
+
+// view is what one (revision, path) serves: the last good snapshot, and the outcome of
+// the latest build.
+type view struct {
+	key viewKey
+
+	mu    sync.Mutex
+	built uint64 // the source version good/err reflect; 0: never built
+	good  *snapshot.Snapshot
+	err   error
+	errAt time.Time
+}
+
+func newSource(url string, cfg *Config, log *slog.Logger) (*source, error) {
+	repo, err := gitrepo.OpenMirror(url, cfg.CacheDir, cfg.Credentials)
+	if err != nil {
+		return nil, err
+	}
+	return &source{url: url, repo: repo, cfg: cfg, log: log.With("repo", url), views: map[viewKey]*view{}}, nil
+}
+
+// ensureFresh makes the mirror current with the remote at most once per RefCheckTTL
+// (always when force is set): a cheap ls-remote, and a fetch only when a branch moved.
+// Concurrent callers share one check. It returns the latest check's error.
+func (s *source) ensureFresh(ctx context.Context, force bool) error {
+	s.mu.Lock()
+	if ch := s.checking; ch != nil {
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.syncErr
+	}
+	if !force && s.version.Load() > 0 && time.Since(s.checkedAt) < s.cfg.RefCheckTTL {
+		defer s.mu.Unlock()
+		return s.syncErr
+	}
+	ch := make(chan struct{})
+	s.checking = ch
+	s.mu.Unlock()
+
+	// The check outlives a caller that gives up: others wait on it.
+	checkCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.GitTimeout)
+	heads, fetched, err := s.check(checkCtx)
+	cancel()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.checkedAt = time.Now()
+	if fetched {
+		s.fetchedAt = s.checkedAt
+	}
+	if err != nil {
+		s.syncErr, s.syncErrAt = err, s.checkedAt
+		s.refreshErrors++
+		s.log.Warn("refreshing the mirror failed", "error", err)
+	} else {
+		s.syncErr = nil
+		if s.version.Load() == 0 || !maps.Equal(heads, s.heads) {
+			s.heads = heads
+			s.version.Add(1)
+		}
+	}
+	s.checking = nil
+	close(ch)
+	return s.syncErr
+}
+
+func (s *source) check(ctx context.Context) (map[string]string, bool, error) {
+	local, err := s.repo.Heads(ctx)
+	if err == nil && len(local) > 0 {
+		remote, err := s.repo.RemoteHeads(ctx)
+		if err != nil {
+			return nil, false, err
+		}
+		if maps.Equal(remote, local) {
+			return local, false, nil
+		}
+	}
+	if err := s.repo.Fetch(ctx); err != nil {
+		return nil, false, err
+	}
+	local, err = s.repo.Heads(ctx)
+	return local, true, err
+}
+
+func (s *source) view(key viewKey) *view {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.views[key]
+	if !ok {
+		v = &view{key: key}
+		s.views[key] = v
+	}
+	return v
+}
+
+// get returns the snapshot to serve for key. stale is set when it is an earlier good
+// snapshot served because the remote or the current inventory failed.
+func (s *source) get(ctx context.Context, key viewKey) (snap *snapshot.Snapshot, stale bool, err error) {
+	syncErr := s.ensureFresh(ctx, false)
+	v := s.view(key)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if version := s.version.Load(); version > 0 && v.built != version {
+		s.build(ctx, v, version)
+	}
+	switch {
+	case v.err != nil && (v.good == nil || errors.Is(v.err, errRemoval)):
+		return nil, false, v.err
+	case v.good == nil && syncErr != nil:
+		return nil, false, syncErr
+	case v.good == nil:
+		return nil, false, fmt.Errorf("%w: %s has not been fetched yet", gitrepo.ErrUnavailable, s.url)
+	}
+	return v.good, v.err != nil || syncErr != nil, nil
+}
+
+// build computes the view's snapshot at version; v.mu is held.
+func (s *source) build(ctx context.Context, v *view, version uint64) {
+	buildCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.GitTimeout)
+	defer cancel()
+	snap, err := snapshot.Build(buildCtx, s.repo, s.url, v.key.revision, v.key.path)
+	if err == nil {
+		err = s.guardRemoval(buildCtx, v.good, snap)
+	}
+	v.built = version
+	if err != nil {
+		if statusOf(err) == http.StatusServiceUnavailable { // a passing Git failure: retry on the next request
+			v.built = 0
+		}
+		v.err, v.errAt = err, time.Now()
+		s.log.Warn("snapshot refused", "revision", v.key.revision, "path", v.key.path, "error", err)
+		return
+	}
+	v.good, v.err = snap, nil
+	s.log.Info("snapshot", "revision", v.key.revision, "path", v.key.path, "commit", snap.InventoryCommit, "shopsets", len(snap.Params))
+}
+
+// guardRemoval refuses next when it drops more than the configured share of prev's
+// ShopSets, or all of them, unless a commit between the two confirms it.
+func (s *source) guardRemoval(ctx context.Context, prev, next *snapshot.Snapshot) error {
+	if prev == nil || prev.InventoryCommit == next.InventoryCommit {
+		return nil
+	}
+	names := next.Names()
+	var removed []string
+	for _, p := range prev.Params {
+		if !names[p.Name] {
+			removed = append(removed, p.Name)
+		}
+	}
+	if len(removed) == 0 || (len(next.Params) > 0 && float64(len(removed)) <= s.cfg.MaxRemovalShare*float64(len(prev.Params))) {
+		return nil
+	}
+	commits, err := s.repo.Log(ctx, prev.InventoryCommit, next.InventoryCommit, 0)
+	if err != nil {
+		return err
+	}
+	for _, c := range commits {
+		for _, v := range c.Trailers[ConfirmRemovalTrailer] {
+			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= len(removed) {
+				s.log.Info("mass removal confirmed", "commit", c.ID, "removed", len(removed))
+				return nil
+			}
+		}
+	}
+	slices.Sort(removed)
+	return fmt.Errorf("%w: %s at %s (%.12s) removes %d of the %d ShopSets served (%s); "+
+		"confirm with the trailer \"%s: %d\" in a commit of the change",
+		errRemoval, next.Path, next.Revision, next.InventoryCommit, len(removed), len(prev.Params),
+		strings.Join(removed, ", "), ConfirmRemovalTrailer, len(removed))
+}

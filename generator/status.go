@@ -1,0 +1,111 @@
+package generator
+
+import (
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/shopset/shopset/snapshot"
+)
+
+// Status is GET /api/v1/status: per repository, when it was fetched and what failed; per
+// inventory view, the snapshot served, whether it is stale, and each tier's head, pinned
+// revision and held commits.
+type Status struct {
+	Repositories []RepoStatus `json:"repositories"`
+}
+
+// RepoStatus is one served repository.
+type RepoStatus struct {
+	URL           string       `json:"url"`
+	LastChecked   *time.Time   `json:"lastChecked,omitempty"`
+	LastFetched   *time.Time   `json:"lastFetched,omitempty"`
+	LastError     string       `json:"lastError,omitempty"`
+	LastErrorAt   *time.Time   `json:"lastErrorAt,omitempty"`
+	RefreshErrors uint64       `json:"refreshErrors"`
+	Views         []ViewStatus `json:"views"`
+}
+
+// ViewStatus is one (revision, inventory path) of a repository.
+type ViewStatus struct {
+	Revision           string          `json:"revision"`
+	Path               string          `json:"path"`
+	InventoryCommit    string          `json:"inventoryCommit,omitempty"`
+	SnapshotBuilt      *time.Time      `json:"snapshotBuilt,omitempty"`
+	SnapshotAgeSeconds float64         `json:"snapshotAgeSeconds"`
+	Stale              bool            `json:"stale"`
+	LastError          string          `json:"lastError,omitempty"`
+	LastErrorAt        *time.Time      `json:"lastErrorAt,omitempty"`
+	ShopSets           int             `json:"shopsets"`
+	Tiers              []snapshot.Tier `json:"tiers"`
+}
+
+// Status reports the server's state now.
+func (s *Server) Status() Status {
+	st := Status{Repositories: []RepoStatus{}}
+	now := time.Now()
+	for _, url := range s.order {
+		src := s.sources[url]
+		src.mu.Lock()
+		rs := RepoStatus{URL: url, RefreshErrors: src.refreshErrors, LastChecked: timePtr(src.checkedAt), LastFetched: timePtr(src.fetchedAt)}
+		syncErr := src.syncErr
+		if syncErr != nil {
+			rs.LastError, rs.LastErrorAt = syncErr.Error(), timePtr(src.syncErrAt)
+		}
+		views := make([]*view, 0, len(src.views))
+		for _, v := range src.views {
+			views = append(views, v)
+		}
+		src.mu.Unlock()
+		slices.SortFunc(views, func(a, b *view) int {
+			if a.key.revision != b.key.revision {
+				return compare(a.key.revision, b.key.revision)
+			}
+			return compare(a.key.path, b.key.path)
+		})
+		for _, v := range views {
+			rs.Views = append(rs.Views, v.status(now, syncErr != nil))
+		}
+		st.Repositories = append(st.Repositories, rs)
+	}
+	return st
+}
+
+func (v *view) status(now time.Time, syncFailed bool) ViewStatus {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	vs := ViewStatus{Revision: v.key.revision, Path: v.key.path, Tiers: []snapshot.Tier{}}
+	if v.err != nil {
+		vs.LastError, vs.LastErrorAt = v.err.Error(), timePtr(v.errAt)
+	}
+	if v.good != nil {
+		vs.InventoryCommit = v.good.InventoryCommit
+		vs.SnapshotBuilt = timePtr(v.good.Built)
+		vs.SnapshotAgeSeconds = now.Sub(v.good.Built).Seconds()
+		vs.Stale = v.err != nil || syncFailed
+		vs.ShopSets = len(v.good.Params)
+		vs.Tiers = v.good.Tiers
+	}
+	return vs
+}
+
+func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Status())
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func compare(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
