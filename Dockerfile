@@ -1,9 +1,10 @@
-# shopctl image: the Config Management Plugin sidecar (and, later, the generator).
+# shopctl image: the Config Management Plugin sidecar and the plugin generator.
 #
-#   docker build -t shopset/shopctl .
+#   docker build -t ghcr.io/shopset/shopctl .
 #
-# Argo CD's repo-server runs it as a sidecar: its command is argocd-cmp-server (copied into
-# /var/run/argocd by Argo CD), which execs `shopctl plugin generate` per plugin.yaml.
+# As the CMP sidecar, its command is argocd-cmp-server (copied into /var/run/argocd by
+# Argo CD), which execs `shopctl plugin generate` per plugin.yaml. As the generator it runs
+# `shopctl generator serve`, which needs git and ssh.
 
 FROM golang:1.26 AS build
 WORKDIR /src
@@ -13,11 +14,16 @@ RUN go mod download
 COPY . .
 RUN go build -trimpath -ldflags="-s -w" -o /out/shopctl ./cmd/shopctl
 
-# Static binary, no shell, no package manager.
-FROM gcr.io/distroless/static-debian12
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --gid 999 argocd && useradd --uid 999 --gid 999 --home-dir /home/argocd --create-home argocd
 COPY --from=build /out/shopctl /usr/local/bin/shopctl
 COPY plugin/plugin.yaml /home/argocd/cmp-server/config/plugin.yaml
-# Argo CD's convention for CMP sidecars: UID 999.
+# Argo CD's convention for CMP sidecars: UID 999. HOME in /tmp keeps a read-only root
+# filesystem workable for git and ssh.
 USER 999:999
+ENV HOME=/tmp
 WORKDIR /home/argocd
 ENTRYPOINT ["/usr/local/bin/shopctl"]

@@ -24,7 +24,7 @@ func Execute(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = func(string) string { return "" }
 	}
-	root := newRoot(env)
+	root := Command(env)
 	root.SetArgs(args)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
@@ -48,7 +48,8 @@ func printError(w io.Writer, err error) {
 	fmt.Fprintf(w, "error: %v\n", err)
 }
 
-func newRoot(env Env) *cobra.Command {
+// Command returns shopctl's command tree, for tests and documentation to inspect.
+func Command(env Env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "shopctl",
 		Short: "Run ShopSets on Argo CD: validate, list and render them, and serve Argo CD's plugins",
@@ -64,6 +65,7 @@ apply by hand anything the platform does.`,
 		newRender(env),
 		newPlugin(env),
 		newDemo(env),
+		newGenerator(env),
 	)
 	return root
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopset/shopset/cli"
+	"github.com/shopset/shopset/examples"
 	"github.com/shopset/shopset/internal/golden"
 )
 
@@ -194,15 +195,33 @@ shopsets: [*f]
 	}
 }
 
-func TestRenderMatchesGolden(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "demo")
-	r := run(t, nil, "demo", "--keep", dir, "--shopset", "a-1")
+// render --repo reads Git the way the generator and the plugin do; render --dir reads a
+// checkout. Both give the example's reviewed manifests.
+func TestRenderFromRepoAndFromCheckout(t *testing.T) {
+	ctx := context.Background()
+	repo, err := examples.BuildRepo(ctx, filepath.Join(t.TempDir(), "repo"))
+	require.NoError(t, err)
+	fromRepo := run(t, nil, "render", "a-1", "--repo", repo.Dir)
+	require.Equal(t, 0, fromRepo.code, fromRepo.stderr)
+	golden.Assert(t, filepath.Join("..", "examples", "testdata", "render", "a-1.yaml"), []byte(fromRepo.stdout))
+
+	checkoutDir := filepath.Join(t.TempDir(), "checkout")
+	require.NoError(t, repo.Checkout(ctx, "tier/beta-prod", checkoutDir))
+	fromDir := run(t, nil, "render", "a-1", "-f", filepath.Join(repo.Dir, "shopsets.yaml"), "--dir", checkoutDir)
+	require.Equal(t, 0, fromDir.code, fromDir.stderr)
+	assert.Equal(t, fromRepo.stdout, fromDir.stdout)
+
+	// list --repo -o json is the generator's parameter sets, pinned revisions included.
+	list := run(t, nil, "list", "--repo", repo.Dir, "-o", "json")
+	require.Equal(t, 0, list.code, list.stderr)
+	assert.Contains(t, list.stdout, `"revision": "`+repo.Branches["tier/beta-prod"]+`"`)
+}
+
+func TestDemo(t *testing.T) {
+	r := run(t, nil, "demo", "--shopset", "a-1")
 	require.Equal(t, 0, r.code, r.stderr)
-	checkoutDir := filepath.Join(dir, "checkout", "tier-beta-prod")
-	r2 := run(t, nil, "render", "a-1", "-f", filepath.Join(dir, "repo", "shopsets.yaml"), "--dir", checkoutDir)
-	require.Equal(t, 0, r2.code, r2.stderr)
-	// The example's reviewed render, and demo's output ends with the same manifests.
-	golden.Assert(t, filepath.Join("..", "examples", "testdata", "render", "a-1.yaml"), []byte(r2.stdout))
-	assert.True(t, strings.HasSuffix(r.stdout, r2.stdout))
-	assert.Contains(t, r.stdout, "beta-prod   cluster-a   a-1")
+	want, err := os.ReadFile(filepath.Join("..", "examples", "testdata", "render", "a-1.yaml"))
+	require.NoError(t, err)
+	assert.True(t, strings.HasSuffix(r.stdout, string(want)), "demo ends with the ShopSet's manifests")
+	assert.Contains(t, r.stdout, "TIER        CLUSTER     NAME   CONFIGURATION   NAMESPACE     COMPONENTS    BRANCH           REVISION")
 }

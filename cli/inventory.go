@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/shopset/shopset/inventory"
+	"github.com/shopset/shopset/snapshot"
 )
 
 const defaultInventory = "shopsets.yaml"
@@ -39,67 +40,47 @@ func newValidate(env Env) *cobra.Command {
 	return cmd
 }
 
-// ClusterRecord is a cluster as list -o json|yaml prints it.
-type ClusterRecord struct {
-	Name          string `json:"name" yaml:"name"`
-	Server        string `json:"server" yaml:"server"`
-	FailureDomain string `json:"failureDomain" yaml:"failureDomain"`
-	State         string `json:"state" yaml:"state"`
-}
-
-// ShopSetRecord is a ShopSet with its tier and cluster resolved, as list -o json|yaml
-// prints it.
-type ShopSetRecord struct {
-	Name          string        `json:"name" yaml:"name"`
-	Namespace     string        `json:"namespace" yaml:"namespace"`
-	Tier          string        `json:"tier" yaml:"tier"`
-	TierIndex     int           `json:"tierIndex" yaml:"tierIndex"`
-	Branch        string        `json:"branch" yaml:"branch"`
-	Configuration string        `json:"configuration" yaml:"configuration"`
-	Components    []string      `json:"components" yaml:"components"`
-	Cluster       ClusterRecord `json:"cluster" yaml:"cluster"`
-}
-
-func records(inv *inventory.Inventory) []ShopSetRecord {
-	out := []ShopSetRecord{}
-	for _, s := range inv.Sorted() {
-		tier, idx, _ := inv.Tier(s.Tier)
-		cl, _ := inv.Cluster(s.Cluster)
-		out = append(out, ShopSetRecord{
-			Name: s.Name, Namespace: s.Namespace, Tier: s.Tier, TierIndex: idx, Branch: tier.Branch,
-			Configuration: s.Configuration, Components: append([]string{}, s.Components...),
-			Cluster: ClusterRecord{Name: cl.Name, Server: cl.Server, FailureDomain: cl.FailureDomain, State: string(cl.State)},
-		})
-	}
-	return out
-}
-
 func newList(env Env) *cobra.Command {
-	var path, output string
+	var (
+		path, output string
+		repo         repoFlags
+	)
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the ShopSets grouped by tier (lowest first), then cluster",
-		Args:  cobra.NoArgs,
+		Long: `list prints the ShopSets of an inventory, grouped by tier (lowest first), then cluster.
+With --repo it reads the inventory and the tier branches from Git the way the generator does,
+and -o json|yaml prints exactly the generator's parameter sets, pinned revisions included.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if repo.repo != "" {
+				snap, _, cleanup, err := repo.snapshot(cmd.Context())
+				if err != nil {
+					return err
+				}
+				defer cleanup()
+				return printList(env.Stdout, output, snap.Params)
+			}
 			inv, err := inventory.Load(path)
 			if err != nil {
 				return err
 			}
-			return printList(env.Stdout, output, records(inv))
+			return printList(env.Stdout, output, snapshot.Parameters(inv, "", nil))
 		},
 	}
 	addInventoryFlag(cmd, &path)
+	repo.add(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: table (default), wide, json or yaml")
 	return cmd
 }
 
-func printList(w io.Writer, output string, recs []ShopSetRecord) error {
+func printList(w io.Writer, output string, recs []snapshot.Params) error {
 	switch output {
 	case "", "table", "wide":
 		tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
 		header := "TIER\tCLUSTER\tNAME\tCONFIGURATION\tNAMESPACE\tCOMPONENTS"
 		if output == "wide" {
-			header += "\tBRANCH\tFAILURE DOMAIN\tSTATE\tSERVER"
+			header += "\tBRANCH\tREVISION\tSYNC\tFAILURE DOMAIN\tSTATE\tSERVER"
 		}
 		fmt.Fprintln(tw, header)
 		for _, r := range recs {
@@ -109,7 +90,13 @@ func printList(w io.Writer, output string, recs []ShopSetRecord) error {
 			}
 			line := strings.Join([]string{r.Tier, r.Cluster.Name, r.Name, r.Configuration, r.Namespace, components}, "\t")
 			if output == "wide" {
-				line += "\t" + strings.Join([]string{r.Branch, r.Cluster.FailureDomain, r.Cluster.State, r.Cluster.Server}, "\t")
+				rev := r.Revision
+				if len(rev) > 12 {
+					rev = rev[:12]
+				} else if rev == "" {
+					rev = "<branch head>"
+				}
+				line += "\t" + strings.Join([]string{r.Branch, rev, r.SyncPolicy, r.Cluster.FailureDomain, r.Cluster.State, r.Cluster.Server}, "\t")
 			}
 			fmt.Fprintln(tw, line)
 		}
@@ -128,4 +115,12 @@ func printList(w io.Writer, output string, recs []ShopSetRecord) error {
 	default:
 		return fmt.Errorf("unknown output format %q (want table, wide, json or yaml)", output)
 	}
+}
+
+func tierBranches(inv *inventory.Inventory) []string {
+	var out []string
+	for _, t := range inv.Tiers {
+		out = append(out, t.Branch)
+	}
+	return out
 }

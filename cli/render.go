@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -16,6 +17,7 @@ func newRender(env Env) *cobra.Command {
 	var (
 		path, dir   string
 		showOverlay bool
+		repo        repoFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "render NAME",
@@ -25,9 +27,17 @@ plugin gives for its Application, from a checkout of the ShopSet's tier branch (
 Pipe it to kubectl to review or apply by hand:
 
   git worktree add /tmp/prod tier/prod
-  shopctl render a-2 --dir /tmp/prod | kubectl diff -f -`,
+  shopctl render a-2 --dir /tmp/prod | kubectl diff -f -
+
+With --repo it reads the inventory at --revision and the ShopSet's tier content at its
+pinned revision from Git, exactly as the generator and the plugin do:
+
+  shopctl render a-2 --repo https://git.example/platform.git | kubectl apply --server-side -f -`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if repo.repo != "" {
+				return renderFromRepo(cmd.Context(), env, &repo, args[0], showOverlay)
+			}
 			inv, err := inventory.Load(path)
 			if err != nil {
 				return err
@@ -58,9 +68,42 @@ Pipe it to kubectl to review or apply by hand:
 		},
 	}
 	addInventoryFlag(cmd, &path)
+	repo.add(cmd)
 	cmd.Flags().StringVarP(&dir, "dir", "d", ".", "checkout of the ShopSet's tier branch")
 	cmd.Flags().BoolVar(&showOverlay, "overlay", false, "print the kustomization synthesised for the ShopSet instead of its manifests\n(it builds with `kustomize build` from "+render.OverlayDir+"/ beside apps/)")
 	return cmd
+}
+
+func renderFromRepo(ctx context.Context, env Env, f *repoFlags, name string, showOverlay bool) error {
+	snap, repo, cleanup, err := f.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	s, ok := snap.Inventory.ShopSet(name)
+	if !ok {
+		return fmt.Errorf("shopset %q not found in %s at %s", name, f.path, f.revision)
+	}
+	params := render.FromInventory(s)
+	if showOverlay {
+		out, err := render.Overlay(params)
+		if err != nil {
+			return err
+		}
+		_, err = env.Stdout.Write(out)
+		return err
+	}
+	tier, _ := snap.Tier(s.Tier)
+	tree, err := repo.Tree(ctx, tier.Pinned)
+	if err != nil {
+		return fmt.Errorf("shopset %q: reading %s at %.12s: %w", name, tier.Branch, tier.Pinned, err)
+	}
+	out, err := render.Render(tree, params)
+	if err != nil {
+		return err
+	}
+	_, err = env.Stdout.Write(out)
+	return err
 }
 
 func newPlugin(env Env) *cobra.Command {

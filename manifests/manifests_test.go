@@ -2,14 +2,18 @@
 package manifests_test
 
 import (
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/shopset/shopset/cli"
 	"github.com/shopset/shopset/internal/golden"
 	"github.com/shopset/shopset/plugin"
 )
@@ -25,15 +29,93 @@ func TestPluginConfigMap(t *testing.T) {
 	golden.Assert(t, "cmp-plugin.yaml", []byte(out))
 }
 
-// kubectl apply -k manifests/ builds, with kubectl's default Kustomize options.
-func TestKustomizeBuild(t *testing.T) {
+// build is `kubectl apply -k manifests/`: kubectl's default Kustomize options.
+func build(t *testing.T) map[string]*resource.Resource {
+	t.Helper()
 	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), ".")
 	require.NoError(t, err)
-	require.Equal(t, 1, m.Size())
-	cm := m.Resources()[0]
-	assert.Equal(t, "ConfigMap", cm.GetKind())
-	assert.Equal(t, "shopset-cmp-plugin", cm.GetName())
-	assert.Equal(t, "argocd", cm.GetNamespace())
-	data := cm.GetDataMap()
-	assert.Equal(t, string(plugin.Config), data["plugin.yaml"])
+	out := map[string]*resource.Resource{}
+	for _, r := range m.Resources() {
+		assert.Equal(t, "argocd", r.GetNamespace(), r.CurId().String())
+		out[r.GetKind()+"/"+r.GetName()] = r
+	}
+	return out
+}
+
+// get returns the field at path, failing the test when it is absent.
+func get(t *testing.T, n *yaml.RNode, path ...string) *yaml.RNode {
+	t.Helper()
+	found, err := n.Pipe(yaml.Lookup(path...))
+	require.NoError(t, err)
+	require.NotNil(t, found, "no %s", strings.Join(path, "."))
+	return found
+}
+
+// value is the scalar at path.
+func value(t *testing.T, n *yaml.RNode, path ...string) string {
+	t.Helper()
+	return strings.TrimSpace(get(t, n, path...).MustString())
+}
+
+func TestInstall(t *testing.T) {
+	objs := build(t)
+	var names []string
+	for k := range objs {
+		names = append(names, k)
+	}
+	assert.ElementsMatch(t, []string{
+		"Deployment/shopset-generator", "Service/shopset-generator", "ConfigMap/shopset-generator",
+		"Secret/shopset-generator", "ConfigMap/shopset-cmp-plugin", "Deployment/argocd-repo-server",
+		"ConfigMap/argocd-cmd-params-cm",
+	}, names)
+
+	t.Run("CMP plugin ConfigMap carries plugin.yaml", func(t *testing.T) {
+		assert.Equal(t, string(plugin.Config), objs["ConfigMap/shopset-cmp-plugin"].GetDataMap()["plugin.yaml"])
+	})
+
+	t.Run("generator runs locked down with probes", func(t *testing.T) {
+		d := &objs["Deployment/shopset-generator"].RNode
+		assert.Equal(t, "true", value(t, d, "spec", "template", "spec", "securityContext", "runAsNonRoot"))
+		c := get(t, d, "spec", "template", "spec", "containers", "[name=generator]")
+		assert.Equal(t, "true", value(t, c, "securityContext", "readOnlyRootFilesystem"))
+		assert.Equal(t, "/readyz", value(t, c, "readinessProbe", "httpGet", "path"))
+		assert.Equal(t, "/healthz", value(t, c, "livenessProbe", "httpGet", "path"))
+		assert.Equal(t, "512Mi", value(t, c, "resources", "limits", "memory"))
+	})
+
+	t.Run("generator args are shopctl's flags", func(t *testing.T) {
+		c := get(t, &objs["Deployment/shopset-generator"].RNode, "spec", "template", "spec", "containers", "[name=generator]", "args")
+		var list []string
+		for _, a := range c.Content() {
+			list = append(list, a.Value)
+		}
+		require.Equal(t, []string{"generator", "serve"}, list[:2])
+		root := cli.Command(cli.Env{Stdout: io.Discard, Stderr: io.Discard})
+		serve, rest, err := root.Find(list[:2])
+		require.NoError(t, err)
+		require.Empty(t, rest)
+		require.NoError(t, serve.ParseFlags(list[2:]), "the Deployment passes a flag shopctl does not have")
+	})
+
+	t.Run("Argo CD reaches the generator with its token", func(t *testing.T) {
+		data := objs["ConfigMap/shopset-generator"].GetDataMap()
+		assert.Equal(t, "http://shopset-generator.argocd.svc.cluster.local:8080", data["baseUrl"])
+		assert.Equal(t, "$shopset-generator:token", data["token"])
+		secret := objs["Secret/shopset-generator"]
+		assert.Equal(t, "argocd", secret.GetLabels()["app.kubernetes.io/part-of"], "Argo CD only reads labelled Secrets")
+		assert.Equal(t, "8080", value(t, &objs["Service/shopset-generator"].RNode, "spec", "ports", "[name=http]", "port"))
+	})
+
+	t.Run("sidecar as Argo CD documents it", func(t *testing.T) {
+		c := get(t, &objs["Deployment/argocd-repo-server"].RNode, "spec", "template", "spec", "containers", "[name=shopset-cmp]")
+		assert.Equal(t, "[/var/run/argocd/argocd-cmp-server]", value(t, c, "command"))
+		assert.Equal(t, "999", value(t, c, "securityContext", "runAsUser"))
+		for name, mount := range map[string]string{
+			"var-files": "/var/run/argocd", "plugins": "/home/argocd/cmp-server/plugins",
+			"shopset-cmp-plugin": "/home/argocd/cmp-server/config/plugin.yaml", "shopset-cmp-tmp": "/tmp",
+		} {
+			assert.Equal(t, mount, value(t, c, "volumeMounts", "[name="+name+"]", "mountPath"), name)
+		}
+		assert.Equal(t, ".git", objs["ConfigMap/argocd-cmd-params-cm"].GetDataMap()["reposerver.plugin.tar.exclusions"])
+	})
 }

@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shopset/shopset/generator"
+	"github.com/shopset/shopset/gitrepo"
+)
+
+func newGenerator(env Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "generator",
+		Short: "The Argo CD ApplicationSet plugin generator",
+	}
+	cfg := generator.Config{}
+	var listen string
+	serve := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve ShopSets to Argo CD's plugin generator from the inventory in Git",
+		Long: `serve answers Argo CD's plugin generator (POST /api/v1/getparams.execute) with one
+parameter set per ShopSet, read from the inventory in Git and pinned per tier. It keeps a
+mirror of each --repo, refreshes it every --refresh-interval and on push webhooks
+(POST /api/webhook), and checks the remote for new commits when a call finds its view
+older than --ref-check-ttl, so the call that follows a push sees the push.
+
+It fails closed: a failure is never answered with an empty list. Endpoints:
+  POST /api/v1/getparams.execute   Argo CD's plugin generator (bearer token)
+  GET  /api/v1/status              snapshots, pinned revisions, held commits, errors (JSON)
+  POST /api/webhook                GitHub and GitLab push events
+  GET  /healthz, /readyz, /metrics`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Logger = slog.New(slog.NewJSONHandler(env.Stderr, nil))
+			srv, err := generator.New(cfg)
+			if err != nil {
+				return err
+			}
+			// Listen before serving, so a taken port fails here and not in the background.
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("listening on %s: %w", listen, err)
+			}
+			return srv.Serve(cmd.Context(), ln)
+		},
+	}
+	f := serve.Flags()
+	f.StringVar(&listen, "listen", ":8080", "address to serve on")
+	f.StringArrayVar(&cfg.Repos, "repo", nil, "repository to serve, as Applications name it (repeatable; required)")
+	f.StringVar(&cfg.TokenFile, "token-file", "", "file holding the bearer token Argo CD sends (required)")
+	f.StringVar(&cfg.WebhookSecretFile, "webhook-secret-file", "", "file holding the push webhook secret (GitHub HMAC key, GitLab token); webhooks are refused without it")
+	f.StringVar(&cfg.CacheDir, "cache-dir", "/var/cache/shopset", "directory for the repositories' mirrors")
+	f.DurationVar(&cfg.RefreshInterval, "refresh-interval", generator.DefaultRefreshInterval, "how often every mirror is fetched")
+	f.DurationVar(&cfg.RefCheckTTL, "ref-check-ttl", generator.DefaultRefCheckTTL, "how long a getparams call trusts the mirror before asking the remote for its heads")
+	f.DurationVar(&cfg.GitTimeout, "git-timeout", generator.DefaultGitTimeout, "time limit of one fetch or snapshot")
+	f.Float64Var(&cfg.MaxRemovalShare, "max-removal-share", generator.DefaultMaxRemovalShare,
+		"share of served ShopSets one inventory change may remove without a confirming \""+generator.ConfirmRemovalTrailer+": N\" commit trailer")
+	f.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", generator.DefaultMaxRequestBytes, "largest request body accepted")
+	f.StringVar(&cfg.DefaultRevision, "default-revision", "main", "inventory revision when a request names none")
+	f.StringVar(&cfg.DefaultPath, "default-path", "shopsets.yaml", "inventory path when a request names none")
+	addGitCredentialFlags(f, &cfg.Credentials)
+	cmd.AddCommand(serve)
+	return cmd
+}
+
+type flagSet interface {
+	StringVar(p *string, name, value, usage string)
+}
+
+func addGitCredentialFlags(f flagSet, c *gitrepo.Credentials) {
+	f.StringVar(&c.Username, "git-username", "", "user name sent with --git-token-file over HTTPS (default \"git\")")
+	f.StringVar(&c.TokenFile, "git-token-file", "", "file holding an HTTPS token or password for the repositories")
+	f.StringVar(&c.SSHKeyFile, "git-ssh-key-file", "", "file holding an SSH private key for the repositories")
+	f.StringVar(&c.KnownHostsFile, "git-known-hosts-file", "", "ssh known_hosts file for --git-ssh-key-file")
+}
