@@ -31,10 +31,13 @@ go build -trimpath -o "$work/shopctl" ./cmd/shopctl
 "$work/shopctl" demo --keep "$work/demo" --shopset "$shopset" >/dev/null
 inventory=$work/demo/repo/shopsets.yaml
 
-# The ShopSet's tier checkout, and the same checkout with the overlay written to disk.
-read -r tier cluster configuration namespace components < <(
-	"$work/shopctl" list -f "$inventory" -o wide | awk -v s="$shopset" '$3 == s {print $1, $2, $4, $5, $6}')
-checkout=$(ls -d "$work"/demo/checkout/*)
+# The ShopSet's tier checkout (.git excluded, as the install configures Argo CD), and the
+# same checkout with the overlay written to disk.
+read -r tier cluster configuration namespace components branch < <(
+	"$work/shopctl" list -f "$inventory" -o wide | awk -v s="$shopset" '$3 == s {print $1, $2, $4, $5, $6, $7}')
+checkout=$work/checkout
+mkdir -p "$checkout"
+git -C "$work/demo/repo" archive "$branch" | tar -x -C "$checkout"
 cp -r "$checkout" "$work/kust"
 overlay=$work/kust/.shopset-overlay
 mkdir -p "$overlay"
