@@ -1,6 +1,9 @@
 package inventory
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // names is the set of well-formed names a section defines, in file order.
 type names struct {
@@ -111,5 +114,60 @@ func (d *decoder) check(inv *Inventory) {
 		if s.Redundancy == 0 {
 			s.Redundancy = inv.Placement.Redundancy
 		}
+	}
+	// Placement is only meaningful for an otherwise valid inventory: with
+	// broken names or references it would mostly repeat those errors.
+	if len(d.errs) == 0 {
+		d.checkPlacement(inv, tiers, configs)
+	}
+}
+
+// checkPlacement reports shops that no placement could ever serve as asked:
+// no ShopSet of their tier and configuration, or fewer failure domains among
+// those ShopSets than the shop's redundancy, whatever the clusters' states.
+// (Too few active domains is not an error: the shop is placed degraded.)
+func (d *decoder) checkPlacement(inv *Inventory, tiers, configs names) {
+	domainOf := map[string]string{}
+	for _, c := range inv.Clusters {
+		domainOf[c.Name] = c.FailureDomain
+	}
+	type group struct{ tier, configuration string }
+	domains := map[group]map[string]bool{}
+	for _, s := range inv.ShopSets {
+		dom, ok := domainOf[s.Cluster]
+		if !ok {
+			continue
+		}
+		g := group{s.Tier, s.Configuration}
+		if domains[g] == nil {
+			domains[g] = map[string]bool{}
+		}
+		domains[g][dom] = true
+	}
+	for i, s := range inv.Shops {
+		base := index("shops", i)
+		if _, ok := d.ok[join(base, "tier")]; !ok || !tiers.has(s.Tier) || !configs.has(s.Configuration) {
+			continue
+		}
+		doms := domains[group{s.Tier, s.Configuration}]
+		if len(doms) == 0 {
+			d.errorf(loc{path: base, pos: s.Pos}, "no shopset of tier %q and configuration %q can serve %q",
+				s.Tier, s.Configuration, s.Host)
+			continue
+		}
+		if s.Redundancy <= len(doms) {
+			continue
+		}
+		at, from := loc{path: base, pos: s.Pos}, " (placement.redundancy)"
+		if pos, ok := d.ok[join(base, "redundancy")]; ok {
+			at, from = loc{path: join(base, "redundancy"), pos: pos}, ""
+		}
+		list := make([]string, 0, len(doms))
+		for dom := range doms {
+			list = append(list, dom)
+		}
+		slices.Sort(list)
+		d.errorf(at, "redundancy %d%s needs %d failure domains, but the shopsets of tier %q and configuration %q span %d (%s)",
+			s.Redundancy, from, s.Redundancy, s.Tier, s.Configuration, len(doms), strings.Join(list, ", "))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 )
 
@@ -97,6 +98,9 @@ type Inventory struct {
 	ShopSets       []ShopSet
 	Placement      Placement
 	Shops          []Shop
+	// ShopsFile names the file next to the inventory that lists the shops,
+	// when they are not inline.
+	ShopsFile string
 }
 
 // maxInputSize bounds what Load reads and Parse accepts; real inventories
@@ -118,7 +122,19 @@ func Load(path string) (*Inventory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load inventory: %w", err)
 	}
-	return Parse(path, data)
+	dir := filepath.Dir(path)
+	return ParseFiles(path, data, func(name string) ([]byte, error) {
+		return readLimited(filepath.Join(dir, name))
+	})
+}
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxInputSize+1))
 }
 
 // DefaultNamespace is the namespace a ShopSet gets when the inventory does

@@ -45,11 +45,11 @@ func TestLoadValid(t *testing.T) {
 				Components: []string{"maintenance"}, Pos: pos(36, 5)},
 			{Name: "d-1", Tier: "dev", Configuration: "staging", Cluster: "cluster-a", Namespace: "shopset-d-1",
 				Components: []string{"maintenance", "debug"}, Pos: pos(42, 5)},
-			{Name: "p-1", Tier: "prod", Configuration: "production", Cluster: "cluster-b", Namespace: "custom-ns", Pos: pos(49, 5)},
+			{Name: "p-1", Tier: "prod", Configuration: "production", Cluster: "cluster-c", Namespace: "custom-ns", Pos: pos(49, 5)},
 		},
-		Placement: inventory.Placement{Redundancy: 3},
+		Placement: inventory.Placement{Redundancy: 2},
 		Shops: []inventory.Shop{
-			{Host: "hoge.shop.example", Tier: "prod", Configuration: "production", Redundancy: 3, Pos: pos(59, 5)},
+			{Host: "hoge.shop.example", Tier: "prod", Configuration: "production", Redundancy: 2, Pos: pos(59, 5)},
 			{Host: "fuga.shop.example", Tier: "dev", Configuration: "staging", Redundancy: 1, Pos: pos(61, 5)},
 		},
 	}
@@ -78,7 +78,7 @@ func TestLoadFollowsAliases(t *testing.T) {
 		assert.Equal(t, []string{"maintenance", "debug"}, s.Components)
 	}
 	assert.Equal(t, []inventory.Shop{{Host: "hoge.shop.example", Tier: "prod", Configuration: "production",
-		Redundancy: 2, Pos: pos(24, 5)}}, inv.Shops)
+		Redundancy: 1, Pos: pos(26, 5)}}, inv.Shops)
 }
 
 func TestLoadMissingFile(t *testing.T) {
@@ -491,9 +491,10 @@ func TestParseValidCases(t *testing.T) {
 		},
 		{
 			name: "shop redundancy 0 means placement.redundancy",
-			in:   base + "placement: {redundancy: 5}\nshops:\n  - {host: a.example, tier: dev, redundancy: 0}\n  - {host: b.example, tier: dev, redundancy: 1}\n",
+			in: base + "shopsets:\n  - {name: d-1, tier: dev, configuration: production, cluster: cluster-a}\n" +
+				"placement: {redundancy: 1}\nshops:\n  - {host: a.example, tier: dev, redundancy: 0}\n  - {host: b.example, tier: dev, redundancy: 1}\n",
 			check: func(t *testing.T, inv *inventory.Inventory) {
-				assert.Equal(t, 5, inv.Shops[0].Redundancy)
+				assert.Equal(t, 1, inv.Shops[0].Redundancy)
 				assert.Equal(t, 1, inv.Shops[1].Redundancy)
 			},
 		},
@@ -635,14 +636,16 @@ func TestSorted(t *testing.T) {
 	require.NoError(t, err)
 	before := names(inv.ShopSets)
 
-	// dev < beta-prod < prod; within prod, cluster-b, then by name.
-	assert.Equal(t, []string{"d-1", "a-1", "p-1", "p-2"}, names(inv.Sorted()))
+	// dev < beta-prod < prod; within prod, cluster-b before cluster-c.
+	assert.Equal(t, []string{"d-1", "a-1", "p-2", "p-1"}, names(inv.Sorted()))
 	assert.Equal(t, before, names(inv.ShopSets), "Sorted must not reorder the inventory")
 
 	inv.ShopSets = append(inv.ShopSets,
 		inventory.ShopSet{Name: "x", Tier: "unknown", Cluster: "cluster-a"},
-		inventory.ShopSet{Name: "b", Tier: "prod", Cluster: "cluster-a"})
-	assert.Equal(t, []string{"d-1", "a-1", "b", "p-1", "p-2", "x"}, names(inv.Sorted()))
+		inventory.ShopSet{Name: "b", Tier: "prod", Cluster: "cluster-a"},
+		inventory.ShopSet{Name: "a", Tier: "prod", Cluster: "cluster-c"})
+	// Within one tier and cluster, by name; unknown tiers last.
+	assert.Equal(t, []string{"d-1", "a-1", "b", "p-2", "a", "p-1", "x"}, names(inv.Sorted()))
 }
 
 func TestDefaultNamespace(t *testing.T) {

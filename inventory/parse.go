@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -21,12 +23,23 @@ const maxAliasExpansion = 100000
 
 // Parse decodes data, applies defaults and validates the result. file is the
 // name errors use. On any problem it returns a nil Inventory and an Errors
-// holding every problem found, in file order.
+// holding every problem found, in file order. An inventory naming a
+// shopsFile needs ParseFiles.
 func Parse(file string, data []byte) (*Inventory, error) {
+	return ParseFiles(file, data, nil)
+}
+
+// ReadFunc reads a file next to the inventory: name is a plain file name in
+// the inventory's directory.
+type ReadFunc func(name string) ([]byte, error)
+
+// ParseFiles is Parse for an inventory whose shops may live in a separate
+// file (shopsFile), which read returns. Errors in that file name it.
+func ParseFiles(file string, data []byte, read ReadFunc) (*Inventory, error) {
 	if len(data) > maxInputSize {
 		return nil, Errors{{File: file, Msg: fmt.Sprintf("inventory is larger than the %d MiB limit", maxInputSize>>20)}}
 	}
-	d := &decoder{file: file, ok: map[string]Position{}, given: map[string]bool{}, isMapping: map[string]bool{}}
+	d := &decoder{file: file, read: read, ok: map[string]Position{}, given: map[string]bool{}, isMapping: map[string]bool{}}
 	root := d.readDocument(data)
 	var inv *Inventory
 	if root != nil {
@@ -38,17 +51,30 @@ func Parse(file string, data []byte) (*Inventory, error) {
 		inv = d.inventory(root)
 	}
 	if len(d.errs) > 0 {
+		// The inventory's own problems first, then its shops file's.
 		slices.SortStableFunc(d.errs, func(a, b Error) int {
-			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+			return cmp.Or(cmp.Compare(d.fileRank(a.File), d.fileRank(b.File)),
+				cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
 		})
 		return nil, d.errs
 	}
 	return inv, nil
 }
 
+func (d *decoder) fileRank(file string) int {
+	if file == d.file {
+		return 0
+	}
+	return 1
+}
+
 type decoder struct {
 	file string
-	errs Errors
+	read ReadFunc
+	// shopsFile is the name errors about shops use when they come from a
+	// separate file.
+	shopsFile string
+	errs      Errors
 	// ok holds the position of every value, by field path, that decoded to
 	// the right type; the checks that run after decoding look only at these,
 	// so a value already reported as malformed is not reported again.
@@ -68,8 +94,12 @@ type loc struct {
 }
 
 func (d *decoder) errorf(l loc, format string, args ...any) {
+	file := d.file
+	if d.shopsFile != "" && (l.path == "shops" || strings.HasPrefix(l.path, "shops[")) {
+		file = d.shopsFile
+	}
 	d.errs = append(d.errs, Error{
-		File:   d.file,
+		File:   file,
 		Line:   l.pos.Line,
 		Column: l.pos.Column,
 		Field:  l.path,
@@ -415,14 +445,63 @@ func (d *decoder) inventory(n *yaml.Node) *Inventory {
 				})},
 			)
 		}},
-		field{"shops", false, func(v *yaml.Node, l loc) {
-			d.list(v, l, func(v *yaml.Node, l loc) {
-				inv.Shops = append(inv.Shops, d.shop(v, l))
-			})
-		}},
+		field{"shops", false, d.shops(inv)},
+		field{"shopsFile", false, d.text(&inv.ShopsFile, validShopsFile)},
 	)
+	if inv.ShopsFile != "" && validShopsFile(inv.ShopsFile) == nil {
+		d.readShopsFile(inv)
+	}
 	d.check(inv)
 	return inv
+}
+
+func (d *decoder) shops(inv *Inventory) func(v *yaml.Node, l loc) {
+	return func(v *yaml.Node, l loc) {
+		d.list(v, l, func(v *yaml.Node, l loc) {
+			inv.Shops = append(inv.Shops, d.shop(v, l))
+		})
+	}
+}
+
+// readShopsFile decodes the shops of a separate file: a mapping with one key,
+// shops, as in the inventory itself.
+func (d *decoder) readShopsFile(inv *Inventory) {
+	at := loc{path: "shopsFile", pos: d.ok["shopsFile"]}
+	if d.given["shops"] {
+		d.errorf(at, "shops are listed inline and in %q: keep one list", inv.ShopsFile)
+		return
+	}
+	if d.read == nil {
+		d.errorf(at, "%q cannot be read here: only the inventory file was given", inv.ShopsFile)
+		return
+	}
+	data, err := d.read(inv.ShopsFile)
+	if err != nil {
+		d.errorf(at, "reading %q: %v", inv.ShopsFile, err)
+		return
+	}
+	if len(data) > maxInputSize {
+		d.errorf(at, "%q is larger than the %d MiB limit", inv.ShopsFile, maxInputSize>>20)
+		return
+	}
+	// Errors name the shops file the way the inventory itself was named.
+	main := d.file
+	name := inv.ShopsFile
+	if dir := path.Dir(filepath.ToSlash(main)); dir != "." {
+		name = filepath.Join(filepath.Dir(main), inv.ShopsFile)
+	}
+	d.file, d.shopsFile = name, name
+	defer func() { d.file = main }()
+	root := d.readDocument(data)
+	if root == nil {
+		return
+	}
+	if at, ok := aliasExpansionWithin(root, maxAliasExpansion); !ok {
+		d.errs = append(d.errs, Error{File: d.file, Line: at.Line, Column: at.Column, Msg: "document contains excessive aliasing"})
+		return
+	}
+	v, l := d.resolve(root, "")
+	d.mapping(v, l, field{"shops", true, d.shops(inv)})
 }
 
 // The item decoders below always return a value, even for an item that is

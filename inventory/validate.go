@@ -174,3 +174,15 @@ func exactly(what, want string) func(string) error {
 		return nil
 	}
 }
+
+// validShopsFile accepts a YAML file name in the inventory's own directory:
+// the shops live next to the inventory, never elsewhere.
+func validShopsFile(s string) error {
+	switch {
+	case s == "" || s == "." || s == ".." || strings.ContainsAny(s, "/\\"):
+		return fmt.Errorf("invalid shops file %q: must be a file name next to the inventory", s)
+	case !strings.HasSuffix(s, ".yaml") && !strings.HasSuffix(s, ".yml"):
+		return fmt.Errorf("invalid shops file %q: must end in .yaml or .yml", s)
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	pathpkg "path"
 	"time"
 
 	"github.com/shopset/shopset/gitrepo"
@@ -59,7 +60,10 @@ func Build(ctx context.Context, repo *gitrepo.Repo, repoURL, revision, path stri
 	if err != nil {
 		return nil, fmt.Errorf("reading %s at %s: %w", path, revision, err)
 	}
-	inv, err := inventory.Parse(path, data)
+	// A shops file lives next to the inventory, at the same commit.
+	inv, err := inventory.ParseFiles(path, data, func(name string) ([]byte, error) {
+		return repo.ReadFile(ctx, commit, pathpkg.Join(pathpkg.Dir(path), name))
+	})
 	if err != nil {
 		return nil, errors.Join(ErrInvalid, err)
 	}
