@@ -66,6 +66,9 @@ apply by hand anything the platform does.`,
 		newPlugin(env),
 		newDemo(env),
 		newGenerator(env),
+		newPlan(env),
+		newCordon(env, "cordon", inventory.StateCordoned),
+		newCordon(env, "uncordon", inventory.StateActive),
 	)
 	return root
 }

@@ -47,7 +47,7 @@ func TestList(t *testing.T) {
 func TestValidate(t *testing.T) {
 	r := run(t, nil, "validate", "-f", exampleInventory)
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Equal(t, "../examples/shopsets.yaml: valid: 4 tiers, 3 clusters, 2 configurations, 7 shopsets, 10 shops\n", r.stdout)
+	assert.Equal(t, "../examples/shopsets.yaml: valid: 4 tiers, 3 clusters, 2 configurations, 9 shopsets, 10 shops\n", r.stdout)
 }
 
 // checkout writes a small tier checkout and returns its directory.

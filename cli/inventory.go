@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/shopset/shopset/inventory"
+	"github.com/shopset/shopset/routing"
 	"github.com/shopset/shopset/snapshot"
 )
 
@@ -65,7 +66,7 @@ and -o json|yaml prints exactly the generator's parameter sets, pinned revisions
 			if err != nil {
 				return err
 			}
-			return printList(env.Stdout, output, snapshot.Parameters(inv, "", nil))
+			return printList(env.Stdout, output, snapshot.Parameters(inv, routing.Place(inv), "", nil))
 		},
 	}
 	addInventoryFlag(cmd, &path)

@@ -11,6 +11,7 @@ import (
 	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/plugin"
 	"github.com/shopset/shopset/render"
+	"github.com/shopset/shopset/routing"
 )
 
 func newRender(env Env) *cobra.Command {
@@ -18,6 +19,10 @@ func newRender(env Env) *cobra.Command {
 		path, dir   string
 		showOverlay bool
 		repo        repoFlags
+		routingOpts struct {
+			on                 bool
+			cluster, namespace string
+		}
 	)
 	cmd := &cobra.Command{
 		Use:   "render NAME",
@@ -32,9 +37,31 @@ Pipe it to kubectl to review or apply by hand:
 With --repo it reads the inventory at --revision and the ShopSet's tier content at its
 pinned revision from Git, exactly as the generator and the plugin do:
 
-  shopctl render a-2 --repo https://git.example/platform.git | kubectl apply --server-side -f -`,
-		Args: cobra.ExactArgs(1),
+  shopctl render a-2 --repo https://git.example/platform.git | kubectl apply --server-side -f -
+
+With --routing it renders the routing table (a ConfigMap) for --cluster instead, as the
+plugin does for a routing Application:
+
+  shopctl render --routing --cluster cluster-a -f shopsets.yaml`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if routingOpts.on {
+				return cobra.NoArgs(cmd, args)
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if routingOpts.on {
+				inv, err := loadInventory(cmd.Context(), path, &repo)
+				if err != nil {
+					return err
+				}
+				out, err := routing.Render(inv, routingOpts.cluster, routingOpts.namespace)
+				if err != nil {
+					return err
+				}
+				_, err = env.Stdout.Write(out)
+				return err
+			}
 			if repo.repo != "" {
 				return renderFromRepo(cmd.Context(), env, &repo, args[0], showOverlay)
 			}
@@ -70,6 +97,9 @@ pinned revision from Git, exactly as the generator and the plugin do:
 	addInventoryFlag(cmd, &path)
 	repo.add(cmd)
 	cmd.Flags().StringVarP(&dir, "dir", "d", ".", "checkout of the ShopSet's tier branch")
+	cmd.Flags().BoolVar(&routingOpts.on, "routing", false, "render the routing table ConfigMap instead of a ShopSet")
+	cmd.Flags().StringVar(&routingOpts.cluster, "cluster", "", "with --routing: the cluster the routing table is for")
+	cmd.Flags().StringVar(&routingOpts.namespace, "namespace", routing.DefaultNamespace, "with --routing: the ConfigMap's namespace")
 	cmd.Flags().BoolVar(&showOverlay, "overlay", false, "print the kustomization synthesised for the ShopSet instead of its manifests\n(it builds with `kustomize build` from "+render.OverlayDir+"/ beside apps/)")
 	return cmd
 }
@@ -138,4 +168,17 @@ nothing else of the environment is read. Manifests go to stdout only on success.
 		},
 	})
 	return cmd
+}
+
+// loadInventory reads the inventory from --repo (at --revision) or from the file path.
+func loadInventory(ctx context.Context, path string, repo *repoFlags) (*inventory.Inventory, error) {
+	if repo.repo == "" {
+		return inventory.Load(path)
+	}
+	snap, _, cleanup, err := repo.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cleanup()
+	return snap.Inventory, nil
 }

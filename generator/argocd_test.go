@@ -133,7 +133,7 @@ func TestArgoCDRendersApplications(t *testing.T) {
 			a := f.argo(t)
 			apps, err := a.applications()
 			require.NoError(t, err)
-			require.Len(t, apps, 7)
+			require.Len(t, apps, 9)
 			golden.Assert(t, filepath.Join("testdata", "applications.yaml"), a.yamlOf(apps))
 
 			prod := appByName(t, apps, "shopset-a-2")
@@ -230,11 +230,11 @@ func TestArgoCDFailClosed(t *testing.T) {
 		f.commitInventory(t, kept, "Drop most ShopSets")
 		apps, err := a.applications()
 		require.Error(t, err)
-		assert.Contains(t, err.Error(), "removes 6 of the 7 ShopSets served")
-		assert.Contains(t, err.Error(), "Shopset-Confirm-Removal: 6")
+		assert.Contains(t, err.Error(), "removes 8 of the 9 ShopSets served")
+		assert.Contains(t, err.Error(), "Shopset-Confirm-Removal: 8")
 		assert.Empty(t, apps)
 
-		f.commitInventory(t, kept+"\n", "Confirm dropping most ShopSets\n\nShopset-Confirm-Removal: 6\n")
+		f.commitInventory(t, kept+"\n", "Confirm dropping most ShopSets\n\nShopset-Confirm-Removal: 8\n")
 		apps, err = a.applications()
 		require.NoError(t, err)
 		assert.Equal(t, []string{"shopset-a-1"}, appNames(apps))

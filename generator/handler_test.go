@@ -40,7 +40,7 @@ func TestGetParamsWireFormat(t *testing.T) {
 		"tier":"dev","tierIndex":0,"branch":"tier/dev","revision":"`+f.repo.Branches["tier/dev"]+`",
 		"configuration":"production","components":["maintenance"],"componentsCSV":"maintenance",
 		"cluster":{"name":"cluster-c","server":"https://cluster-c.k8s.shop.example","failureDomain":"onprem-c","state":"active"},
-		"repoURL":"`+f.url+`","syncPolicy":"automated"}]}}`, body)
+		"repoURL":"`+f.url+`","syncPolicy":"automated","shops":1}]}}`, body)
 }
 
 func TestGetParamsBadInput(t *testing.T) {
@@ -133,7 +133,7 @@ func TestOperationsEndpoints(t *testing.T) {
 		"shopset_generator_snapshot_age_seconds",
 		`shopset_generator_snapshot_stale{`,
 		"shopset_generator_refresh_errors_total",
-		`tier="prod"} 2`,
+		`tier="prod"} 3`,
 		"shopset_generator_held_commits",
 	} {
 		assert.Contains(t, body, m)

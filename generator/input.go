@@ -22,8 +22,15 @@ type request struct {
 // query is a decoded request: which inventory, and which of its ShopSets.
 type query struct {
 	repoURL, revision, path string
+	kind                    string
 	filters                 map[string][]string // tier, cluster, configuration
 }
+
+// Kinds of parameter sets a request asks for.
+const (
+	KindShopSets = "shopsets" // one per ShopSet (the default)
+	KindRouting  = "routing"  // one per cluster, for the routing table's Applications
+)
 
 // Input parameter names, as an ApplicationSet's generator.plugin.input.parameters sets them.
 const (
@@ -33,6 +40,7 @@ const (
 	ParamTier          = "tier"
 	ParamCluster       = "cluster"
 	ParamConfiguration = "configuration"
+	ParamKind          = "kind"
 )
 
 var filterParams = []string{ParamTier, ParamCluster, ParamConfiguration}
@@ -44,10 +52,10 @@ func decodeRequest(body []byte, defaultRepo string) (query, error) {
 	if err := dec.Decode(&req); err != nil {
 		return query{}, badRequest("malformed request body: %v", err)
 	}
-	q := query{repoURL: defaultRepo, revision: "main", path: "shopsets.yaml", filters: map[string][]string{}}
+	q := query{repoURL: defaultRepo, revision: "main", path: "shopsets.yaml", kind: KindShopSets, filters: map[string][]string{}}
 	for name, raw := range req.Input.Parameters {
 		switch name {
-		case ParamRepoURL, ParamRevision, ParamPath:
+		case ParamRepoURL, ParamRevision, ParamPath, ParamKind:
 			var s string
 			if err := json.Unmarshal(raw, &s); err != nil || s == "" {
 				return query{}, badRequest("input parameter %q must be a non-empty string", name)
@@ -59,6 +67,11 @@ func decodeRequest(body []byte, defaultRepo string) (query, error) {
 				q.revision = s
 			case ParamPath:
 				q.path = s
+			case ParamKind:
+				if s != KindShopSets && s != KindRouting {
+					return query{}, badRequest("input parameter %q must be %q or %q", name, KindShopSets, KindRouting)
+				}
+				q.kind = s
 			}
 		case ParamTier, ParamCluster, ParamConfiguration:
 			values, err := stringOrList(raw)
@@ -68,7 +81,7 @@ func decodeRequest(body []byte, defaultRepo string) (query, error) {
 			q.filters[name] = values
 		default:
 			return query{}, badRequest("unknown input parameter %q (known: %s)", name,
-				strings.Join([]string{ParamRepoURL, ParamRevision, ParamPath, ParamTier, ParamCluster, ParamConfiguration}, ", "))
+				strings.Join([]string{ParamRepoURL, ParamRevision, ParamPath, ParamKind, ParamTier, ParamCluster, ParamConfiguration}, ", "))
 		}
 	}
 	if q.repoURL == "" {
@@ -76,6 +89,9 @@ func decodeRequest(body []byte, defaultRepo string) (query, error) {
 	}
 	if clean := path.Clean(q.path); clean != q.path || path.IsAbs(q.path) || strings.HasPrefix(q.path, "../") || q.path == ".." {
 		return query{}, badRequest("input parameter %q must be a clean relative path inside the repository", ParamPath)
+	}
+	if q.kind == KindRouting && (len(q.filters[ParamTier]) > 0 || len(q.filters[ParamConfiguration]) > 0) {
+		return query{}, badRequest("routing parameter sets are per cluster: only the %q filter applies", ParamCluster)
 	}
 	if strings.HasPrefix(q.revision, "-") {
 		return query{}, badRequest("input parameter %q must not start with '-'", ParamRevision)
@@ -105,7 +121,7 @@ func stringOrList(raw json.RawMessage) ([]string, error) {
 // selectParams returns the indexes of the parameter sets that pass the filters. Every
 // filter value must name something in the inventory: a typo would otherwise select
 // nothing, and the ApplicationSet would delete the Applications it used to select.
-func selectParams(s *snapshot.Snapshot, filters map[string][]string) ([]int, error) {
+func selectParams(s *snapshot.Snapshot, kind string, filters map[string][]string) ([]int, error) {
 	known := map[string]func(string) bool{
 		ParamTier:          func(v string) bool { _, _, ok := s.Inventory.Tier(v); return ok },
 		ParamCluster:       func(v string) bool { _, ok := s.Inventory.Cluster(v); return ok },
@@ -119,6 +135,15 @@ func selectParams(s *snapshot.Snapshot, filters map[string][]string) ([]int, err
 		}
 	}
 	match := func(values []string, v string) bool { return len(values) == 0 || slices.Contains(values, v) }
+	if kind == KindRouting {
+		out := make([]int, 0, len(s.Routing))
+		for i, r := range s.Routing {
+			if match(filters[ParamCluster], r.Cluster.Name) {
+				out = append(out, i)
+			}
+		}
+		return out, nil
+	}
 	out := make([]int, 0, len(s.Params))
 	for i, p := range s.Params {
 		if match(filters[ParamTier], p.Tier) && match(filters[ParamCluster], p.Cluster.Name) &&

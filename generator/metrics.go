@@ -69,13 +69,17 @@ var (
 		"ShopSets served, per tier.", []string{"repo", "revision", "path", "tier"}, nil)
 	descHeld = prometheus.NewDesc("shopset_generator_held_commits",
 		"Commits on a tier's branch that its pinned revision holds back.", []string{"repo", "revision", "path", "tier"}, nil)
+	descShops = prometheus.NewDesc("shopset_generator_shops",
+		"Shops placed on a ShopSet.", []string{"repo", "revision", "path", "shopset"}, nil)
+	descDegraded = prometheus.NewDesc("shopset_generator_degraded_shops",
+		"Shops placed on fewer failure domains than they ask for.", []string{"repo", "revision", "path"}, nil)
 )
 
 // stateCollector reads the snapshots at scrape time, so the gauges are never behind.
 type stateCollector struct{ s *Server }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descAge, descStale, descRefreshErrors, descShopSets, descHeld} {
+	for _, d := range []*prometheus.Desc{descAge, descStale, descRefreshErrors, descShopSets, descHeld, descShops, descDegraded} {
 		ch <- d
 	}
 }
@@ -95,6 +99,10 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descStale, prometheus.GaugeValue, stale, repo.URL, v.Revision, v.Path)
 			perTier := map[string]int{}
 			c.s.countShopSets(repo.URL, v, perTier)
+			ch <- prometheus.MustNewConstMetric(descDegraded, prometheus.GaugeValue, float64(len(v.Degraded)), repo.URL, v.Revision, v.Path)
+			for name, n := range v.Shops {
+				ch <- prometheus.MustNewConstMetric(descShops, prometheus.GaugeValue, float64(n), repo.URL, v.Revision, v.Path, name)
+			}
 			for _, t := range v.Tiers {
 				ch <- prometheus.MustNewConstMetric(descShopSets, prometheus.GaugeValue, float64(perTier[t.Name]), repo.URL, v.Revision, v.Path, t.Name)
 				ch <- prometheus.MustNewConstMetric(descHeld, prometheus.GaugeValue, float64(len(t.Held)), repo.URL, v.Revision, v.Path, t.Name)

@@ -287,7 +287,7 @@ func (s *Server) getParams(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.log, err)
 		return
 	}
-	idx, err := selectParams(snap, q.filters)
+	idx, err := selectParams(snap, q.kind, q.filters)
 	if err != nil {
 		writeError(w, s.log, err)
 		return
@@ -297,13 +297,17 @@ func (s *Server) getParams(w http.ResponseWriter, r *http.Request) {
 	if stale {
 		w.Header().Set("X-Shopset-Stale", "true")
 	}
+	encoded := snap.Encoded
+	if q.kind == KindRouting {
+		encoded = snap.EncodedRouting
+	}
 	buf := make([]byte, 0, 64+len(idx)*512)
 	buf = append(buf, `{"output":{"parameters":[`...)
 	for n, i := range idx {
 		if n > 0 {
 			buf = append(buf, ',')
 		}
-		buf = append(buf, snap.Encoded[i]...)
+		buf = append(buf, encoded[i]...)
 	}
 	buf = append(buf, "]}}\n"...)
 	_, _ = w.Write(buf)

@@ -38,6 +38,10 @@ type ViewStatus struct {
 	LastErrorAt        *time.Time      `json:"lastErrorAt,omitempty"`
 	ShopSets           int             `json:"shopsets"`
 	Tiers              []snapshot.Tier `json:"tiers"`
+	// Shops counts the shops placed on each ShopSet; Degraded lists the shops placed on
+	// fewer failure domains than they ask for.
+	Shops    map[string]int `json:"shops"`
+	Degraded []string       `json:"degraded"`
 }
 
 // Status reports the server's state now.
@@ -74,7 +78,8 @@ func (s *Server) Status() Status {
 func (v *view) status(now time.Time, syncFailed bool) ViewStatus {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	vs := ViewStatus{Revision: v.key.revision, Path: v.key.path, Tiers: []snapshot.Tier{}}
+	vs := ViewStatus{Revision: v.key.revision, Path: v.key.path, Tiers: []snapshot.Tier{},
+		Shops: map[string]int{}, Degraded: []string{}}
 	if v.err != nil {
 		vs.LastError, vs.LastErrorAt = v.err.Error(), timePtr(v.errAt)
 	}
@@ -85,6 +90,12 @@ func (v *view) status(now time.Time, syncFailed bool) ViewStatus {
 		vs.Stale = v.err != nil || syncFailed
 		vs.ShopSets = len(v.good.Params)
 		vs.Tiers = v.good.Tiers
+		for name, hosts := range v.good.Placement.ByShopSet {
+			vs.Shops[name] = len(hosts)
+		}
+		if d := v.good.Degraded(); d != nil {
+			vs.Degraded = d
+		}
 	}
 	return vs
 }

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
 	"slices"
 	"strings"
 
 	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/render"
+	"github.com/shopset/shopset/routing"
 )
 
 // Config is plugin.yaml, the ConfigManagementPlugin the sidecar is configured with.
@@ -36,6 +39,19 @@ type field struct {
 	set        func(*render.ShopSet, []string)
 }
 
+// Modes: a ShopSet's manifests, or the routing table from a checkout of the inventory.
+const (
+	ModeShopSet = "shopset"
+	ModeRouting = "routing"
+)
+
+// Routing-mode settings, as plugin env names (parameter names are the part after SHOPSET_,
+// lower case).
+const (
+	envMode      = "SHOPSET_MODE"
+	envInventory = "SHOPSET_INVENTORY"
+)
+
 var fields = []field{
 	{"name", "SHOPSET_NAME", true, func(s *render.ShopSet, v []string) { s.Name = v[0] }},
 	{"tier", "SHOPSET_TIER", true, func(s *render.ShopSet, v []string) { s.Tier = v[0] }},
@@ -44,6 +60,10 @@ var fields = []field{
 	{"namespace", "SHOPSET_NAMESPACE", false, func(s *render.ShopSet, v []string) { s.Namespace = v[0] }},
 	{"components", "SHOPSET_COMPONENTS", false, func(s *render.ShopSet, v []string) { s.Components = v }},
 }
+
+// extraParams are the plugin parameters a ShopSet render does not use but a routing
+// render does.
+var extraParams = map[string]string{"mode": envMode, "inventory": envInventory}
 
 // parameter is one entry of ARGOCD_APP_PARAMETERS, as Argo CD marshals it.
 type parameter struct {
@@ -131,6 +151,9 @@ func parseParameters(raw string) (map[string][]string, error) {
 	for _, f := range fields {
 		known[f.param] = f
 	}
+	for name, env := range extraParams {
+		known[name] = field{param: name, env: env}
+	}
 	for _, p := range list {
 		f, ok := known[p.Name]
 		if !ok {
@@ -154,8 +177,25 @@ func parseParameters(raw string) (map[string][]string, error) {
 }
 
 // Generate renders the ShopSet described by getenv from the checkout at dir and writes
-// the manifests to stdout. Nothing is written unless the whole render succeeds.
+// the manifests to stdout; in routing mode (SHOPSET_MODE=routing) it renders the routing
+// table from the inventory in the checkout instead. Nothing is written unless the whole
+// render succeeds.
 func Generate(getenv func(string) string, dir string, stdout io.Writer) error {
+	params, err := parseParameters(getenv(EnvParameters))
+	if err != nil {
+		return err
+	}
+	mode, err := setting(getenv, params, "mode", envMode, ModeShopSet)
+	if err != nil {
+		return err
+	}
+	switch mode {
+	case ModeShopSet:
+	case ModeRouting:
+		return generateRouting(getenv, params, dir, stdout)
+	default:
+		return fmt.Errorf("shopset parameters: mode %q is not %q or %q", mode, ModeShopSet, ModeRouting)
+	}
 	s, err := Params(getenv)
 	if err != nil {
 		return err
@@ -171,6 +211,73 @@ func Generate(getenv func(string) string, dir string, stdout io.Writer) error {
 	}
 	if _, err := stdout.Write(out); err != nil {
 		return errors.Join(fmt.Errorf("shopset %q: writing manifests", s.Name), err)
+	}
+	return nil
+}
+
+// setting reads a single-valued setting from the plugin env or the plugin parameters.
+func setting(getenv func(string) string, params map[string][]string, param, env, def string) (string, error) {
+	e := getenv(EnvPrefix + env)
+	p := strings.Join(params[param], ",")
+	switch {
+	case e != "" && p != "" && e != p:
+		return "", fmt.Errorf("shopset parameters: %s: plugin env %s=%q and plugin parameter %q=%q disagree", param, env, e, param, p)
+	case p != "":
+		return p, nil
+	case e != "":
+		return e, nil
+	}
+	return def, nil
+}
+
+// generateRouting renders the routing table from the inventory in the checkout at dir:
+// a routing Application's source is the inventory's branch, not a tier's.
+func generateRouting(getenv func(string) string, params map[string][]string, dir string, stdout io.Writer) error {
+	get := func(param, env, def string) (string, error) { return setting(getenv, params, param, env, def) }
+	cluster, err := get("cluster", "SHOPSET_CLUSTER", "")
+	if err != nil {
+		return err
+	}
+	if cluster == "" {
+		return errors.New("routing table: cluster: missing (plugin env SHOPSET_CLUSTER or plugin parameter \"cluster\")")
+	}
+	namespace, err := get("namespace", "SHOPSET_NAMESPACE", routing.DefaultNamespace)
+	if err != nil {
+		return err
+	}
+	invPath, err := get("inventory", envInventory, "shopsets.yaml")
+	if err != nil {
+		return err
+	}
+	for _, v := range []string{cluster, namespace} {
+		if err := inventory.ValidDNSLabel(v); err != nil {
+			return fmt.Errorf("routing table: %q: %w", v, err)
+		}
+	}
+	if !fs.ValidPath(invPath) {
+		return fmt.Errorf("routing table: inventory path %q must be a relative path inside the checkout", invPath)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("routing table: opening the checkout: %w", err)
+	}
+	defer root.Close()
+	data, err := root.ReadFile(invPath)
+	if err != nil {
+		return fmt.Errorf("routing table: reading %s: %w", invPath, err)
+	}
+	inv, err := inventory.ParseFiles(invPath, data, func(name string) ([]byte, error) {
+		return root.ReadFile(path.Join(path.Dir(invPath), name))
+	})
+	if err != nil {
+		return err
+	}
+	out, err := routing.Render(inv, cluster, namespace)
+	if err != nil {
+		return err
+	}
+	if _, err := stdout.Write(out); err != nil {
+		return errors.Join(errors.New("routing table: writing manifests"), err)
 	}
 	return nil
 }

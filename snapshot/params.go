@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/shopset/shopset/inventory"
+	"github.com/shopset/shopset/placement"
+	"github.com/shopset/shopset/routing"
 )
 
 // Params is one ShopSet's parameter set: everything an ApplicationSet template needs for
@@ -23,6 +25,48 @@ type Params struct {
 	Cluster       Cluster  `json:"cluster" yaml:"cluster"`
 	RepoURL       string   `json:"repoURL" yaml:"repoURL"`
 	SyncPolicy    string   `json:"syncPolicy" yaml:"syncPolicy"`
+	// Shops is how many shops placement puts on the ShopSet (the list is the routing
+	// table's, not the ShopSet's).
+	Shops int `json:"shops" yaml:"shops"`
+}
+
+// RoutingParams is the parameter set of one cluster's routing Application: it deploys
+// the routing table, rendered from the inventory commit, onto that cluster.
+type RoutingParams struct {
+	Name      string  `json:"name" yaml:"name"`
+	AppName   string  `json:"appName" yaml:"appName"`
+	Namespace string  `json:"namespace" yaml:"namespace"`
+	Cluster   Cluster `json:"cluster" yaml:"cluster"`
+	RepoURL   string  `json:"repoURL" yaml:"repoURL"`
+	// Revision is the inventory commit: the routing Application renders from main.
+	Revision string `json:"revision" yaml:"revision"`
+	// Path is the inventory's path in the repository, for the plugin.
+	Path     string `json:"path" yaml:"path"`
+	Shops    int    `json:"shops" yaml:"shops"`
+	Degraded int    `json:"degraded" yaml:"degraded"`
+}
+
+// RoutingAppPrefix makes a routing Application's name: shopset-routing-<cluster>.
+const RoutingAppPrefix = "shopset-routing-"
+
+// Routing lists one routing parameter set per cluster, in inventory order.
+func Routing(inv *inventory.Inventory, placed placement.Result, repoURL, revision, path string) []RoutingParams {
+	degraded := 0
+	for _, p := range placed.Shops {
+		if p.Degraded {
+			degraded++
+		}
+	}
+	out := make([]RoutingParams, 0, len(inv.Clusters))
+	for _, c := range inv.Clusters {
+		out = append(out, RoutingParams{
+			Name: "routing-" + c.Name, AppName: RoutingAppPrefix + c.Name, Namespace: routing.DefaultNamespace,
+			Cluster:  Cluster{Name: c.Name, Server: c.Server, FailureDomain: c.FailureDomain, State: string(c.State)},
+			RepoURL:  repoURL, Revision: revision, Path: path,
+			Shops:    len(placed.Shops), Degraded: degraded,
+		})
+	}
+	return out
 }
 
 // Cluster is the ShopSet's destination.
@@ -38,8 +82,9 @@ const AppNamePrefix = "shopset-"
 
 // Parameters lists the parameter sets of inv's ShopSets sorted by tier (lowest first),
 // cluster and name. revisions maps a tier's name to the revision its Applications deploy
-// (the pinned commit); a tier without one gets an empty revision.
-func Parameters(inv *inventory.Inventory, repoURL string, revisions map[string]string) []Params {
+// (the pinned commit); a tier without one gets an empty revision. placed is the
+// placement of inv's shops (routing.Place).
+func Parameters(inv *inventory.Inventory, placed placement.Result, repoURL string, revisions map[string]string) []Params {
 	out := make([]Params, 0, len(inv.ShopSets))
 	for _, s := range inv.Sorted() {
 		tier, idx, _ := inv.Tier(s.Tier)
@@ -60,6 +105,7 @@ func Parameters(inv *inventory.Inventory, repoURL string, revisions map[string]s
 			},
 			RepoURL:    repoURL,
 			SyncPolicy: string(tier.SyncPolicy),
+			Shops:      len(placed.ByShopSet[s.Name]),
 		})
 	}
 	return out

@@ -10,6 +10,8 @@ import (
 
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/inventory"
+	"github.com/shopset/shopset/placement"
+	"github.com/shopset/shopset/routing"
 )
 
 // ErrInvalid marks a repository whose content cannot be served: an inventory that does not
@@ -43,7 +45,13 @@ type Snapshot struct {
 	Params          []Params
 	// Encoded holds each parameter set's JSON, so responses are assembled, not encoded.
 	Encoded [][]byte
-	Built   time.Time
+	// Placement places the inventory's shops, computed once per snapshot.
+	Placement placement.Result
+	// Routing holds one parameter set per cluster for the routing Applications, and
+	// EncodedRouting their JSON.
+	Routing        []RoutingParams
+	EncodedRouting [][]byte
+	Built          time.Time
 }
 
 // Build reads the inventory at revision from repo and pins every tier. repoURL is what
@@ -102,15 +110,39 @@ func Build(ctx context.Context, repo *gitrepo.Repo, repoURL, revision, path stri
 		})
 		revisions[t.Name] = pinned
 	}
-	s.Params = Parameters(inv, repoURL, revisions)
-	for _, p := range s.Params {
-		b, err := json.Marshal(p)
-		if err != nil {
-			return nil, fmt.Errorf("shopset %q: encoding parameters: %w", p.Name, err)
-		}
-		s.Encoded = append(s.Encoded, b)
+	s.Placement = routing.Place(inv)
+	s.Params = Parameters(inv, s.Placement, repoURL, revisions)
+	s.Routing = Routing(inv, s.Placement, repoURL, commit, path)
+	if s.Encoded, err = encodeAll(s.Params); err != nil {
+		return nil, err
+	}
+	if s.EncodedRouting, err = encodeAll(s.Routing); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+func encodeAll[T any](items []T) ([][]byte, error) {
+	out := make([][]byte, 0, len(items))
+	for _, item := range items {
+		b, err := json.Marshal(item)
+		if err != nil {
+			return nil, fmt.Errorf("encoding parameters: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// Degraded lists the shops placed on fewer failure domains than they ask for.
+func (s *Snapshot) Degraded() []string {
+	var out []string
+	for _, p := range s.Placement.Shops {
+		if p.Degraded {
+			out = append(out, p.Host)
+		}
+	}
+	return out
 }
 
 // Tier returns the snapshot's state of the named tier.
