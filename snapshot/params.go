@@ -61,9 +61,9 @@ func Routing(inv *inventory.Inventory, placed placement.Result, repoURL, revisio
 	for _, c := range inv.Clusters {
 		out = append(out, RoutingParams{
 			Name: "routing-" + c.Name, AppName: RoutingAppPrefix + c.Name, Namespace: routing.DefaultNamespace,
-			Cluster:  Cluster{Name: c.Name, Server: c.Server, FailureDomain: c.FailureDomain, State: string(c.State)},
-			RepoURL:  repoURL, Revision: revision, Path: path,
-			Shops:    len(placed.Shops), Degraded: degraded,
+			Cluster: Cluster{Name: c.Name, Server: c.Server, FailureDomain: c.FailureDomain, State: string(c.State)},
+			RepoURL: repoURL, Revision: revision, Path: path,
+			Shops: len(placed.Shops), Degraded: degraded,
 		})
 	}
 	return out
