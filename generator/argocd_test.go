@@ -52,12 +52,17 @@ type argo struct {
 	token   string
 	repoURL string
 	params  map[string]string // extra generator input parameters
+	appset  string            // the ApplicationSet file in examples/; default applicationset.yaml
 }
 
 func (a argo) applications() ([]v1alpha1.Application, error) {
 	t := a.t
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "examples", "applicationset.yaml"))
+	file := a.appset
+	if file == "" {
+		file = "applicationset.yaml"
+	}
+	raw, err := os.ReadFile(filepath.Join("..", "examples", file))
 	require.NoError(t, err)
 	var appset v1alpha1.ApplicationSet
 	require.NoError(t, sigsyaml.UnmarshalStrict(raw, &appset))
@@ -296,4 +301,24 @@ func TestWebhookTriggersRefresh(t *testing.T) {
 	apps, err = a.applications()
 	require.NoError(t, err)
 	assert.Contains(t, appNames(apps), "shopset-d-1")
+}
+
+// examples/routing-applicationset.yaml gets one routing Application per cluster, each
+// rendering from the inventory commit the generator serves.
+func TestArgoCDRendersRoutingApplications(t *testing.T) {
+	f := newFixture(t, "file")
+	a := f.argo(t)
+	a.appset = "routing-applicationset.yaml"
+	apps, err := a.applications()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"shopset-routing-cluster-a", "shopset-routing-cluster-b", "shopset-routing-cluster-c"}, appNames(apps))
+	for _, app := range apps {
+		assert.Equal(t, f.repo.Branches["main"], app.Spec.Source.TargetRevision)
+	}
+	golden.Assert(t, filepath.Join("testdata", "routing-applications.yaml"), a.yamlOf(apps))
+
+	a.params = map[string]string{"tier": `"prod"`}
+	_, err = a.applications()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `only the "cluster" filter applies`)
 }

@@ -30,8 +30,10 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"github.com/shopset/shopset/examples"
+	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/plugin"
 	"github.com/shopset/shopset/render"
+	"github.com/shopset/shopset/routing"
 )
 
 // startCMPServer starts Argo CD's cmp-server with plugin.yaml, as the sidecar does, with
@@ -243,4 +245,32 @@ func TestParametersWireFormat(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "a-1", s.Name)
 	assert.Equal(t, []string{"x", "y"}, s.Components)
+}
+
+// A routing Application renders the routing table from a checkout of the inventory's
+// branch through the same plugin: byte for byte what shopctl render --routing prints.
+func TestCMPServerRendersRoutingTable(t *testing.T) {
+	startCMPServer(t)
+	clone, _ := tierClone(t, "main")
+	inv, err := inventory.Load(filepath.Join(clone, "shopsets.yaml"))
+	require.NoError(t, err)
+	inv.File = "shopsets.yaml"
+	want, err := routing.Render(inv, "cluster-b", routing.DefaultNamespace)
+	require.NoError(t, err)
+
+	resp, err := generate(t, clone, &v1alpha1.ApplicationSourcePlugin{Name: plugin.Name, Env: env(
+		"SHOPSET_MODE", "routing", "SHOPSET_CLUSTER", "cluster-b", "SHOPSET_NAMESPACE", routing.DefaultNamespace)},
+		repository.WithCMPTarExcludedGlobs([]string{".git"}))
+	require.NoError(t, err)
+	wantJSON := asJSON(t, want)
+	require.Len(t, resp.Manifests, len(wantJSON))
+	for i := range wantJSON {
+		assert.JSONEq(t, wantJSON[i], resp.Manifests[i])
+	}
+	assert.Contains(t, resp.Manifests[0], `routing.json`)
+
+	_, err = generate(t, clone, &v1alpha1.ApplicationSourcePlugin{Name: plugin.Name, Env: env(
+		"SHOPSET_MODE", "routing", "SHOPSET_CLUSTER", "cluster-z")})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `routing table: cluster "cluster-z" is not in shopsets.yaml`)
 }
