@@ -30,7 +30,14 @@ type Tier struct {
 	SyncPolicy string           `json:"syncPolicy"`
 	Head       string           `json:"head"`
 	Pinned     string           `json:"pinned"`
-	Held       []gitrepo.Commit `json:"held"`
+	// PinnedSubject is the subject of the pinned commit.
+	PinnedSubject string `json:"pinnedSubject"`
+	// Held lists commits on the tier's branch past its pinned revision: pushed straight
+	// to this tier, they wait until the tier below carries them.
+	Held []gitrepo.Commit `json:"held"`
+	// Waiting lists commits the tier below runs that this tier's branch does not have
+	// yet: what promoting this tier would bring. Empty for the lowest tier.
+	Waiting []gitrepo.Commit `json:"waiting"`
 }
 
 // Snapshot is what the generator serves for one (repository, revision, inventory path),
@@ -104,10 +111,23 @@ func Build(ctx context.Context, repo *gitrepo.Repo, repoURL, revision, path stri
 		if err != nil {
 			return nil, fmt.Errorf("tier %q: listing held commits: %w", t.Name, err)
 		}
+		waiting := []gitrepo.Commit{}
+		if i > 0 {
+			if waiting, err = repo.Log(ctx, head, s.Tiers[i-1].Pinned, MaxHeld); err != nil {
+				return nil, fmt.Errorf("tier %q: listing commits waiting for promotion: %w", t.Name, err)
+			}
+		}
+		subject, err := repo.Log(ctx, "", pinned, 1)
+		if err != nil {
+			return nil, fmt.Errorf("tier %q: reading the pinned commit: %w", t.Name, err)
+		}
 		s.Tiers = append(s.Tiers, Tier{
 			Name: t.Name, Branch: t.Branch, Index: i, SyncPolicy: string(t.SyncPolicy),
-			Head: head, Pinned: pinned, Held: held,
+			Head: head, Pinned: pinned, Held: nonNilCommits(held), Waiting: nonNilCommits(waiting),
 		})
+		if len(subject) > 0 {
+			s.Tiers[i].PinnedSubject = subject[0].Subject
+		}
 		revisions[t.Name] = pinned
 	}
 	s.Placement = routing.Place(inv)
@@ -162,6 +182,13 @@ func (s *Snapshot) Names() map[string]bool {
 		out[p.Name] = true
 	}
 	return out
+}
+
+func nonNilCommits(c []gitrepo.Commit) []gitrepo.Commit {
+	if c == nil {
+		return []gitrepo.Commit{}
+	}
+	return c
 }
 
 func short(commit string) string {

@@ -90,3 +90,19 @@ func TestBuildErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestWaitingForPromotion(t *testing.T) {
+	repo, g, local := exampleRepo(t)
+	devCommit := g.Commit(t, "tier/dev", map[string]string{"apps/NOTES": "dev\n"}, "A dev change")
+	snap, err := snapshot.Build(context.Background(), local, "u", "main", "shopsets.yaml")
+	require.NoError(t, err)
+	dev, _ := snap.Tier("dev")
+	assert.Empty(t, dev.Waiting, "nothing is below the lowest tier")
+	assert.Equal(t, "A dev change", dev.PinnedSubject)
+	beta, _ := snap.Tier("beta")
+	require.Len(t, beta.Waiting, 2, "the storefront change and the new commit wait for beta")
+	assert.Equal(t, devCommit, beta.Waiting[0].ID)
+	assert.Equal(t, repo.Branches["tier/dev"], beta.Waiting[1].ID)
+	prod, _ := snap.Tier("prod")
+	assert.Len(t, prod.Waiting, 1)
+}
