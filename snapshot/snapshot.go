@@ -24,12 +24,12 @@ const MaxHeld = 100
 
 // Tier is one tier's state in a snapshot.
 type Tier struct {
-	Name       string           `json:"name"`
-	Branch     string           `json:"branch"`
-	Index      int              `json:"index"`
-	SyncPolicy string           `json:"syncPolicy"`
-	Head       string           `json:"head"`
-	Pinned     string           `json:"pinned"`
+	Name       string `json:"name"`
+	Branch     string `json:"branch"`
+	Index      int    `json:"index"`
+	SyncPolicy string `json:"syncPolicy"`
+	Head       string `json:"head"`
+	Pinned     string `json:"pinned"`
 	// PinnedSubject is the subject of the pinned commit.
 	PinnedSubject string `json:"pinnedSubject"`
 	// Held lists commits on the tier's branch past its pinned revision: pushed straight
