@@ -135,20 +135,25 @@ func selectParams(s *snapshot.Snapshot, kind string, filters map[string][]string
 		}
 	}
 	match := func(values []string, v string) bool { return len(values) == 0 || slices.Contains(values, v) }
+	tiers, clusters, configurations := filters[ParamTier], filters[ParamCluster], filters[ParamConfiguration]
 	if kind == KindRouting {
 		out := make([]int, 0, len(s.Routing))
-		for i, r := range s.Routing {
-			if match(filters[ParamCluster], r.Cluster.Name) {
+		for i := range s.Routing {
+			if match(clusters, s.Routing[i].Cluster.Name) {
 				out = append(out, i)
 			}
 		}
 		return out, nil
 	}
-	out := make([]int, 0, len(s.Params))
-	for i, p := range s.Params {
-		if match(filters[ParamTier], p.Tier) && match(filters[ParamCluster], p.Cluster.Name) &&
-			match(filters[ParamConfiguration], p.Configuration) {
-			out = append(out, i)
+	var out []int
+	for _, g := range s.Groups {
+		if !match(tiers, g.Tier) || !match(clusters, g.Cluster) {
+			continue
+		}
+		for i := g.Start; i < g.End; i++ {
+			if match(configurations, s.Params[i].Configuration) {
+				out = append(out, i)
+			}
 		}
 	}
 	return out, nil

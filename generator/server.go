@@ -197,7 +197,7 @@ func (s *Server) Refresh(ctx context.Context) {
 }
 
 func (s *Server) refreshSource(ctx context.Context, src *source) {
-	_ = src.ensureFresh(ctx, true)
+	_, _ = src.ensureFresh(ctx, true)
 	src.view(viewKey{s.cfg.DefaultRevision, s.cfg.DefaultPath})
 	src.mu.Lock()
 	views := make([]*view, 0, len(src.views))

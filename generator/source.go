@@ -58,6 +58,8 @@ type view struct {
 	good  *snapshot.Snapshot
 	err   error
 	errAt time.Time
+	// building is closed when the build in flight ends; nil when none runs.
+	building chan struct{}
 }
 
 func newSource(url string, cfg *Config, log *slog.Logger) (*source, error) {
@@ -70,29 +72,39 @@ func newSource(url string, cfg *Config, log *slog.Logger) (*source, error) {
 
 // ensureFresh makes the mirror current with the remote at most once per RefCheckTTL
 // (always when force is set): a cheap ls-remote, and a fetch only when a branch moved.
-// Concurrent callers share one check. It returns the latest check's error.
-func (s *source) ensureFresh(ctx context.Context, force bool) error {
+// checked reports whether this call ran a check or waited for one. A caller that finds a
+// check in flight and has a mirror to read does not wait for it; a forced caller (an
+// interval refresh, a webhook) waits for it and then runs its own, since the one in
+// flight may have started before the push it was told about.
+func (s *source) ensureFresh(ctx context.Context, force bool) (checked bool, err error) {
 	s.mu.Lock()
-	if ch := s.checking; ch != nil {
+	for s.checking != nil {
+		ch := s.checking
+		if !force && s.version.Load() > 0 {
+			defer s.mu.Unlock()
+			return false, s.syncErr
+		}
 		s.mu.Unlock()
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return ctx.Err()
+			return false, ctx.Err()
 		}
 		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.syncErr
+		if !force {
+			defer s.mu.Unlock()
+			return true, s.syncErr
+		}
 	}
 	if !force && s.version.Load() > 0 && time.Since(s.checkedAt) < s.cfg.RefCheckTTL {
 		defer s.mu.Unlock()
-		return s.syncErr
+		return false, s.syncErr
 	}
 	ch := make(chan struct{})
 	s.checking = ch
 	s.mu.Unlock()
 
-	// The check outlives a caller that gives up: others wait on it.
+	// The check outlives a caller that gives up: others may wait on it.
 	checkCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.GitTimeout)
 	heads, fetched, err := s.check(checkCtx)
 	cancel()
@@ -116,7 +128,7 @@ func (s *source) ensureFresh(ctx context.Context, force bool) error {
 	}
 	s.checking = nil
 	close(ch)
-	return s.syncErr
+	return true, s.syncErr
 }
 
 func (s *source) check(ctx context.Context) (map[string]string, bool, error) {
@@ -150,33 +162,72 @@ func (s *source) view(key viewKey) *view {
 
 // get returns the snapshot to serve for key. stale is set when it is an earlier good
 // snapshot served because the remote or the current inventory failed.
+//
+// A call that checked the remote itself (or waited on the check in flight) and found it
+// moved waits for the new snapshot: the call after a push sees the push. A call that
+// trusted the mirror within RefCheckTTL serves the view's good snapshot at once, even
+// while another call rebuilds it, so one slow rebuild never queues every caller.
 func (s *source) get(ctx context.Context, key viewKey) (snap *snapshot.Snapshot, stale bool, err error) {
-	syncErr := s.ensureFresh(ctx, false)
+	checked, syncErr := s.ensureFresh(ctx, false)
 	v := s.view(key)
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if version := s.version.Load(); version > 0 && v.built != version {
-		s.build(ctx, v, version)
+	for {
+		v.mu.Lock()
+		version := s.version.Load()
+		if version == 0 || v.built == version {
+			defer v.mu.Unlock()
+			return v.serve(s.url, syncErr)
+		}
+		if v.building == nil {
+			done := make(chan struct{})
+			v.building = done
+			v.mu.Unlock()
+			s.build(ctx, v, version, done)
+			continue
+		}
+		if v.good != nil && !checked {
+			defer v.mu.Unlock()
+			return v.serve(s.url, syncErr)
+		}
+		done := v.building
+		v.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, false, fmt.Errorf("%w: waiting for the snapshot: %w", gitrepo.ErrUnavailable, ctx.Err())
+		}
 	}
+}
+
+// serve decides what a view answers now; v.mu is held.
+func (v *view) serve(url string, syncErr error) (*snapshot.Snapshot, bool, error) {
 	switch {
 	case v.err != nil && (v.good == nil || errors.Is(v.err, errRemoval)):
 		return nil, false, v.err
 	case v.good == nil && syncErr != nil:
 		return nil, false, syncErr
 	case v.good == nil:
-		return nil, false, fmt.Errorf("%w: %s has not been fetched yet", gitrepo.ErrUnavailable, s.url)
+		return nil, false, fmt.Errorf("%w: %s has not been fetched yet", gitrepo.ErrUnavailable, url)
 	}
 	return v.good, v.err != nil || syncErr != nil, nil
 }
 
-// build computes the view's snapshot at version; v.mu is held.
-func (s *source) build(ctx context.Context, v *view, version uint64) {
+// build computes the view's snapshot at version without holding v.mu (reads of the
+// view go on meanwhile), then records the outcome and closes done.
+func (s *source) build(ctx context.Context, v *view, version uint64, done chan struct{}) {
 	buildCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.GitTimeout)
 	defer cancel()
+	v.mu.Lock()
+	prev := v.good
+	v.mu.Unlock()
 	snap, err := snapshot.Build(buildCtx, s.repo, s.url, v.key.revision, v.key.path)
 	if err == nil {
-		err = s.guardRemoval(buildCtx, v.good, snap)
+		err = s.guardRemoval(buildCtx, prev, snap)
 	}
+
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	defer close(done)
+	v.building = nil
 	v.built = version
 	if err != nil {
 		if statusOf(err) == http.StatusServiceUnavailable { // a passing Git failure: retry on the next request

@@ -52,6 +52,9 @@ type Snapshot struct {
 	Params          []Params
 	// Encoded holds each parameter set's JSON, so responses are assembled, not encoded.
 	Encoded [][]byte
+	// Groups are the runs of Params with one tier and cluster (Params are sorted by tier,
+	// then cluster), so a filtered request visits only the runs it asks for.
+	Groups []Group
 	// Placement places the inventory's shops, computed once per snapshot.
 	Placement placement.Result
 	// Routing holds one parameter set per cluster for the routing Applications, and
@@ -133,6 +136,7 @@ func Build(ctx context.Context, repo *gitrepo.Repo, repoURL, revision, path stri
 	s.Placement = routing.Place(inv)
 	s.Params = Parameters(inv, s.Placement, repoURL, revisions)
 	s.Routing = Routing(inv, s.Placement, repoURL, commit, path)
+	s.Groups = groups(s.Params)
 	if s.Encoded, err = encodeAll(s.Params); err != nil {
 		return nil, err
 	}
@@ -180,6 +184,24 @@ func (s *Snapshot) Names() map[string]bool {
 	out := make(map[string]bool, len(s.Params))
 	for _, p := range s.Params {
 		out[p.Name] = true
+	}
+	return out
+}
+
+// Group is a run of parameter sets, Params[Start:End], on one tier and cluster.
+type Group struct {
+	Tier, Cluster string
+	Start, End    int
+}
+
+func groups(params []Params) []Group {
+	var out []Group
+	for i, p := range params {
+		if n := len(out); n > 0 && out[n-1].Tier == p.Tier && out[n-1].Cluster == p.Cluster.Name {
+			out[n-1].End = i + 1
+			continue
+		}
+		out = append(out, Group{Tier: p.Tier, Cluster: p.Cluster.Name, Start: i, End: i + 1})
 	}
 	return out
 }
