@@ -78,6 +78,26 @@ func Render(checkout fs.FS, s ShopSet) ([]byte, error) {
 // render does the work of Render; subsetSchema=false leaves Kustomize on its whole
 // built-in schema, which tests use to prove the subset changes nothing.
 func render(checkout fs.FS, s ShopSet, subsetSchema bool) ([]byte, error) {
+	p, err := prepare(checkout, s)
+	if err != nil {
+		return nil, err
+	}
+	if subsetSchema {
+		if err := p.useSchemaSubset(s); err != nil {
+			return nil, err
+		}
+	}
+	return build(p.mem, "/"+overlayDir)
+}
+
+// prepared is a checkout copied into memory with the ShopSet's overlay written and
+// checked: everything before the Kustomize build.
+type prepared struct {
+	mem   filesys.FileSystem
+	kinds []string // the kinds the checkout mentions
+}
+
+func prepare(checkout fs.FS, s ShopSet) (*prepared, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
@@ -99,24 +119,36 @@ func render(checkout fs.FS, s ShopSet, subsetSchema bool) ([]byte, error) {
 			return nil, err
 		}
 	}
-	k := overlayKustomization(s)
-	if subsetSchema {
-		if err := mem.WriteFile("/"+overlayDir+"/"+schemaFile, openapi.Subset(kinds)); err != nil {
-			return nil, fmt.Errorf("writing overlay: %w", err)
-		}
-		k.OpenAPI = map[string]string{"path": schemaFile}
-	}
-	b, err := sigsyaml.Marshal(k)
-	if err != nil {
-		return nil, fmt.Errorf("writing overlay: %w", err)
-	}
-	if err := mem.WriteFile("/"+overlayDir+"/kustomization.yaml", b); err != nil {
-		return nil, fmt.Errorf("writing overlay: %w", err)
+	p := &prepared{mem: mem, kinds: kinds}
+	if err := p.writeOverlay(overlayKustomization(s)); err != nil {
+		return nil, err
 	}
 	if err := checkKustomizations(mem, "/"+overlayDir, map[string]bool{}); err != nil {
 		return nil, err
 	}
-	return build(mem, "/"+overlayDir)
+	return p, nil
+}
+
+// useSchemaSubset points the overlay at the part of Kustomize's built-in schema this
+// checkout's kinds need.
+func (p *prepared) useSchemaSubset(s ShopSet) error {
+	if err := p.mem.WriteFile("/"+overlayDir+"/"+schemaFile, openapi.Subset(p.kinds)); err != nil {
+		return fmt.Errorf("writing overlay: %w", err)
+	}
+	k := overlayKustomization(s)
+	k.OpenAPI = map[string]string{"path": schemaFile}
+	return p.writeOverlay(k)
+}
+
+func (p *prepared) writeOverlay(k types.Kustomization) error {
+	b, err := sigsyaml.Marshal(k)
+	if err != nil {
+		return fmt.Errorf("writing overlay: %w", err)
+	}
+	if err := p.mem.WriteFile("/"+overlayDir+"/kustomization.yaml", b); err != nil {
+		return fmt.Errorf("writing overlay: %w", err)
+	}
+	return nil
 }
 
 func (s ShopSet) validate() error {
@@ -204,9 +236,14 @@ func build(mem filesys.FileSystem, dir string) ([]byte, error) {
 
 // guarded runs f alone and turns a panic in it into an error: Kustomize panics on some
 // malformed input, and one bad ShopSet must not take the process with it.
-func guarded(f func() ([]byte, error)) (out []byte, err error) {
+func guarded(f func() ([]byte, error)) ([]byte, error) {
 	buildMu.Lock()
 	defer buildMu.Unlock()
+	return recovered(f)
+}
+
+// recovered turns a panic in f into an error, for callers that hold buildMu already.
+func recovered(f func() ([]byte, error)) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, fmt.Errorf("kustomize build panicked: %v", r)
@@ -219,6 +256,11 @@ func kustomize(mem filesys.FileSystem, dir string) ([]byte, error) {
 	// Each build starts from an empty schema, so no render depends on what an earlier one
 	// in the same process loaded.
 	kyamlopenapi.ResetOpenAPI()
+	return krustyBuild(mem, dir)
+}
+
+// krustyBuild runs Kustomize with whatever schema is loaded.
+func krustyBuild(mem filesys.FileSystem, dir string) ([]byte, error) {
 	opts := krusty.MakeDefaultOptions() // root-only loading, plugins disabled
 	// Unspecified means what `kustomize build` does: the kustomization's sortOptions,
 	// else the legacy order, so our output matches the CLI people compare it with.
