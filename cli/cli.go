@@ -19,7 +19,8 @@ type Env struct {
 }
 
 // Execute runs shopctl with args and returns the process exit code: 0 on success, 1 on
-// any error (printed to Stderr as one "error: ..." message).
+// any error (printed to Stderr as one "error: ..." message), or the code of an
+// *ExitError a command returns (diff: 1 for differences, 2 for trouble).
 func Execute(ctx context.Context, args []string, env Env) int {
 	if env.Getenv == nil {
 		env.Getenv = func(string) string { return "" }
@@ -29,6 +30,13 @@ func Execute(ctx context.Context, args []string, env Env) int {
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
+		var exit *ExitError
+		if errors.As(err, &exit) {
+			if exit.Err != nil {
+				printError(env.Stderr, exit.Err)
+			}
+			return exit.Code
+		}
 		printError(env.Stderr, err)
 		return 1
 	}
@@ -69,6 +77,9 @@ apply by hand anything the platform does.`,
 		newPlan(env),
 		newCordon(env, "cordon", inventory.StateCordoned),
 		newCordon(env, "uncordon", inventory.StateActive),
+		newStatus(env),
+		newPromote(env),
+		newDiff(env),
 	)
 	return root
 }

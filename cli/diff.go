@@ -1,0 +1,218 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shopset/shopset/gitrepo"
+	"github.com/shopset/shopset/promotion"
+	"github.com/shopset/shopset/review"
+)
+
+// ExitError ends shopctl with Code instead of 1, printing Err (when there is one) like
+// any other error. A command whose exit status means something, as diff's does, returns
+// it; no other command needs it.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// diffTrouble is diff's exit status for an error, as diff(1) and argocd app diff use it.
+const diffTrouble = 2
+
+func newDiff(env Env) *cobra.Command {
+	var (
+		repo              repoFlags
+		base, head        string
+		tier, promote, to string
+		output            string
+		context           int
+	)
+	cmd := &cobra.Command{
+		Use:   "diff --repo R (--base REV --head REV [--tier TIER] | --promote TIER [--to REV])",
+		Short: "Render every ShopSet a change affects on both sides and diff the manifests",
+		Long: `diff shows, offline, what a change does to the manifests of every ShopSet: it works
+out what the generator would serve on each side (the inventory and each tier's pinned
+revision), renders every ShopSet whose inputs differ (its parameters, or the content of its
+tier at its revision) exactly as Argo CD's plugin does, and prints a unified diff per
+ShopSet grouped by tier (lowest first) and cluster, then a summary of changed, added and
+removed ShopSets.
+
+  --base/--head          two revisions of the inventory (a pull request to main)
+  --tier T --base/--head two revisions of tier T's branch (a pull request to tier T);
+                         the inventory is read at --revision
+  --promote T [--to REV] what shopctl promote T would change
+
+-o markdown prints a pull request comment: a summary table and one collapsed section per
+ShopSet. The exit status is 0 without differences, 1 with differences, 2 on trouble,
+as for diff(1).
+
+  shopctl diff --repo . --base main --head my-change
+  shopctl diff --repo . --tier dev --base tier/dev --head my-dev-change -o markdown
+  shopctl diff --repo . --promote beta`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := cobra.NoArgs(cmd, args); err != nil {
+				return &ExitError{Code: diffTrouble, Err: err}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Renders make much short-lived garbage; collecting it at a soft limit
+			// rather than at every doubling of a small heap halves the CPU they take.
+			defer debug.SetGCPercent(debug.SetGCPercent(-1))
+			defer debug.SetMemoryLimit(debug.SetMemoryLimit(1 << 30))
+
+			report, err := runDiff(cmd, &repo, base, head, tier, promote, to, output, context)
+			if err != nil {
+				return &ExitError{Code: diffTrouble, Err: err}
+			}
+			switch output {
+			case "markdown", "md":
+				err = report.WriteMarkdown(env.Stdout)
+			default:
+				err = report.WriteText(env.Stdout)
+			}
+			if err != nil {
+				return &ExitError{Code: diffTrouble, Err: err}
+			}
+			if failed := report.Failed(); len(failed) > 0 {
+				return &ExitError{Code: diffTrouble, Err: fmt.Errorf("%s failed to render; the first: %w", count(len(failed), "ShopSet"), failed[0].Err)}
+			}
+			if report.Differs() {
+				return &ExitError{Code: 1}
+			}
+			return nil
+		},
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &ExitError{Code: diffTrouble, Err: err}
+	})
+	repo.add(cmd)
+	f := cmd.Flags()
+	f.StringVar(&base, "base", "", "the revision the change starts from: of the inventory, or with --tier of that tier's branch")
+	f.StringVar(&head, "head", "", "the revision of the change")
+	f.StringVar(&tier, "tier", "", "--base and --head are revisions of this tier's branch (a name or a branch)")
+	f.StringVar(&promote, "promote", "", "diff what promoting this tier would change")
+	f.StringVar(&to, "to", "", "with --promote: the revision of the tier below to promote to (default its pinned revision)")
+	f.StringVarP(&output, "output", "o", "text", "output format: text (unified diffs) or markdown (a pull request comment)")
+	f.IntVarP(&context, "unified", "U", 3, "lines of context around each change")
+	return cmd
+}
+
+func runDiff(cmd *cobra.Command, repo *repoFlags, base, head, tier, promote, to, output string, context int) (*review.Report, error) {
+	switch output {
+	case "text", "markdown", "md":
+	default:
+		return nil, fmt.Errorf("unknown output format %q (want text or markdown)", output)
+	}
+	if repo.repo == "" {
+		return nil, errors.New("--repo is required")
+	}
+	if promote != "" {
+		if base != "" || head != "" || tier != "" {
+			return nil, errors.New("--promote compares the tiers as they are with the tiers after the promotion: it takes no --base, --head or --tier")
+		}
+	} else {
+		if to != "" {
+			return nil, errors.New("--to goes with --promote")
+		}
+		if base == "" || head == "" {
+			return nil, errors.New("--base and --head are required (or --promote TIER)")
+		}
+		if tier == "" && cmd.Flags().Changed("revision") {
+			return nil, errors.New("--revision names the inventory for --tier and --promote; without them --base and --head are the inventory's revisions")
+		}
+	}
+	if context <= 0 {
+		context = -1 // none; review's zero value means its default
+	}
+	opts := review.Options{Context: context}
+	ctx := cmd.Context()
+
+	var b, h review.Side
+	if promote == "" && tier == "" {
+		// Only the two inventories matter: main's is not read.
+		r, cleanup, err := openRepo(ctx, repo)
+		if err != nil {
+			return nil, err
+		}
+		defer cleanup()
+		if b, err = review.InventorySide(ctx, r, base, repo.path); err != nil {
+			return nil, fmt.Errorf("--base: %w", err)
+		}
+		if h, err = review.InventorySide(ctx, r, head, repo.path); err != nil {
+			return nil, fmt.Errorf("--head: %w", err)
+		}
+		return review.Compare(ctx, r, b, h, opts)
+	}
+
+	snap, r, cleanup, err := repo.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	switch {
+	case promote != "":
+		plan, err := promotion.Prepare(ctx, r, snap, promote, to)
+		if err != nil {
+			return nil, err
+		}
+		b = review.FromSnapshot(fmt.Sprintf("%s@%.12s", plan.Branch, plan.From), snap)
+		h, err = review.WithHeads(ctx, r, snap, fmt.Sprintf("%s@%.12s", plan.Branch, plan.To), map[string]string{plan.Branch: plan.To})
+		if err != nil {
+			return nil, err
+		}
+	case tier != "":
+		k, err := promotion.FindTier(snap.Inventory, tier)
+		if err != nil {
+			return nil, err
+		}
+		if b, err = review.WithTier(ctx, r, snap, k, base); err != nil {
+			return nil, fmt.Errorf("--base: %w", err)
+		}
+		if h, err = review.WithTier(ctx, r, snap, k, head); err != nil {
+			return nil, fmt.Errorf("--head: %w", err)
+		}
+	}
+	return review.Compare(ctx, r, b, h, opts)
+}
+
+// openRepo opens --repo as repoFlags.snapshot does, without reading an inventory: a local
+// directory in place, a URL through a temporary mirror that cleanup removes.
+func openRepo(ctx context.Context, f *repoFlags) (*gitrepo.Repo, func(), error) {
+	if isLocalRepo(f.repo) {
+		r, err := gitrepo.OpenLocal(f.repo)
+		if err != nil {
+			return nil, nil, fmt.Errorf("repository %s: %w", repoName(f.repo), err)
+		}
+		return r, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "shopctl-mirror-")
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	r, err := gitrepo.OpenMirror(f.repo, dir, f.creds)
+	if err == nil {
+		err = r.Fetch(ctx)
+	}
+	if err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("repository %s: %w", repoName(f.repo), err)
+	}
+	return r, cleanup, nil
+}

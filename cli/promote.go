@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shopset/shopset/promotion"
+)
+
+func newPromote(env Env) *cobra.Command {
+	var (
+		repo         repoFlags
+		to, remote   string
+		dryRun, push bool
+	)
+	cmd := &cobra.Command{
+		Use:   "promote TIER",
+		Short: "Fast-forward a tier's branch to what the tier below runs",
+		Long: `promote moves TIER's branch to the pinned revision of the tier below it (or to --to,
+a revision in the tier below's history), by fast-forward only. It refuses, saying why,
+the lowest tier, a target the tier below does not run, and a branch that is not an
+ancestor of the target (commits pushed straight to the tier: bring them through the
+lower tiers first).
+
+In a local repository (--repo PATH) it moves the branch there with a compare-and-swap;
+--push also pushes it to --remote, which must hold the same tier branches (fetch first).
+A repository URL is read through a temporary mirror, so --push (or --dry-run) is required.
+Nothing is pushed when any check fails.
+
+It prints the argocd app diff commands that compare each affected Application's live
+state with the new revision; shopctl diff --promote TIER shows the same offline.
+
+  shopctl promote beta --repo . --dry-run
+  shopctl promote beta --repo . --push
+  shopctl promote prod --repo https://git.example/platform.git --to 3f2a1b4c5d6e --push`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			local := isLocalRepo(repo.repo)
+			if !local && !push && !dryRun {
+				return errors.New("--repo is not a local directory: promote works on a temporary mirror of it, so it needs --push (or --dry-run)")
+			}
+			ctx := cmd.Context()
+			snap, r, cleanup, err := repo.snapshot(ctx)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			plan, err := promotion.Prepare(ctx, r, snap, args[0], to)
+			if err != nil {
+				return err
+			}
+			if plan.UpToDate() {
+				fmt.Fprintf(env.Stdout, "%s is already at %.12s: nothing to promote into %s.\n", plan.Branch, plan.To, plan.Tier)
+				return nil
+			}
+			if !dryRun {
+				err := promotion.Apply(ctx, r, plan, promotion.Options{Local: local, Push: push, Remote: remote})
+				if err != nil {
+					return err
+				}
+			}
+			return printPromotion(env.Stdout, plan, repo.repo, remote, local, push, dryRun)
+		},
+	}
+	repo.add(cmd)
+	cmd.MarkFlagRequired("repo")
+	f := cmd.Flags()
+	f.StringVar(&to, "to", "", "promote to this revision of the tier below (default: its pinned revision)")
+	f.BoolVar(&dryRun, "dry-run", false, "show what would change and change nothing")
+	f.BoolVar(&push, "push", false, "push the branch to the remote (fast-forward only, never forced)")
+	f.StringVar(&remote, "remote", "origin", "with a local --repo: the remote --push pushes to")
+	return cmd
+}
+
+func printPromotion(w io.Writer, p *promotion.Plan, repo, remote string, local, push, dryRun bool) error {
+	var b strings.Builder
+	verb := "Promoted"
+	if dryRun {
+		verb = "Would promote"
+	}
+	fmt.Fprintf(&b, "%s %s: %s %.12s -> %.12s (fast-forward), %s from %s:\n",
+		verb, p.Tier, p.Branch, p.From, p.To, count(len(p.Commits), "commit"), p.Below)
+	writeCommits(&b, "  ", p.Commits)
+	if len(p.Apps) > 0 {
+		b.WriteString("\nApplications whose revision moves:\n")
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		for _, a := range p.Apps {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%.12s -> %.12s\n", a.Tier, a.Cluster, a.AppName, a.From, a.To)
+		}
+		tw.Flush()
+	}
+	b.WriteString("\n")
+	switch {
+	case dryRun:
+		fmt.Fprintf(&b, "Dry run: nothing was changed. Offline diff of every affected ShopSet:\n  shopctl diff --repo %s --promote %s\n", repo, p.Tier)
+	case push && local:
+		fmt.Fprintf(&b, "Moved %s and pushed it to %s.\n", p.Branch, remote)
+	case push:
+		fmt.Fprintf(&b, "Pushed %s.\n", p.Branch)
+	default:
+		fmt.Fprintf(&b, "Moved %s in %s. Nothing deploys until it is pushed: git push %s %s\n", p.Branch, repo, remote, p.Branch)
+	}
+	if len(p.Apps) > 0 {
+		b.WriteString("\nCompare each Application's live state with its new revision in Argo CD:\n")
+		for _, a := range p.Apps {
+			fmt.Fprintf(&b, "  argocd app diff %s --revision %s\n", a.AppName, a.To)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

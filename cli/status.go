@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shopset/shopset/gitrepo"
+	"github.com/shopset/shopset/promotion"
+)
+
+// maxListed bounds the commits status and promote print per list.
+const maxListed = 20
+
+func newStatus(env Env) *cobra.Command {
+	var (
+		repo   repoFlags
+		output string
+	)
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show each tier's head, pinned revision, commits waiting to be promoted and held commits",
+		Long: `status prints every tier, lowest first: its branch head, the revision its ShopSets
+deploy (pinned to what the tier below carries), the commits that wait in the tier below to
+be promoted into it (shopctl promote TIER), the commits held because they were pushed
+straight to the tier's branch, and the tier's ShopSets by cluster.
+
+  shopctl status --repo https://git.example/platform.git
+  shopctl status --repo . -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "" && output != "text" && output != "json" {
+				return fmt.Errorf("unknown output format %q (want text or json)", output)
+			}
+			snap, r, cleanup, err := repo.snapshot(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			tiers, err := promotion.Status(cmd.Context(), r, snap)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				enc := json.NewEncoder(env.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(tiers)
+			}
+			return printStatus(env.Stdout, tiers)
+		},
+	}
+	repo.add(cmd)
+	cmd.MarkFlagRequired("repo")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	return cmd
+}
+
+func printStatus(w io.Writer, tiers []promotion.TierStatus) error {
+	var b strings.Builder
+	for i, t := range tiers {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "TIER %s (branch %s)\n", t.Name, t.Branch)
+		fmt.Fprintf(&b, "  head      %.12s\n", t.Head)
+		fmt.Fprintf(&b, "  pinned    %.12s\n", t.Pinned)
+		switch {
+		case t.Below == "":
+			fmt.Fprintf(&b, "  waiting   - (the lowest tier: changes land on %s)\n", t.Branch)
+		case len(t.Waiting) == 0:
+			fmt.Fprintf(&b, "  waiting   none: %s carries everything %s runs\n", t.Branch, t.Below)
+		default:
+			fmt.Fprintf(&b, "  waiting   %s in %s (shopctl promote %s)\n", count(len(t.Waiting), "commit"), t.Below, t.Name)
+			writeCommits(&b, "            ", t.Waiting)
+		}
+		if len(t.Held) == 0 {
+			b.WriteString("  held      none\n")
+		} else {
+			fmt.Fprintf(&b, "  held      %s pushed straight to %s, not deployed until %s carries them\n", count(len(t.Held), "commit"), t.Branch, orDash(t.Below))
+			writeCommits(&b, "            ", t.Held)
+		}
+		if len(t.ShopSets) == 0 {
+			b.WriteString("  shopsets  none\n")
+		}
+		var clusters []string
+		byCluster := map[string][]string{}
+		for _, s := range t.ShopSets {
+			if byCluster[s.Cluster] == nil {
+				clusters = append(clusters, s.Cluster)
+			}
+			byCluster[s.Cluster] = append(byCluster[s.Cluster], s.Name)
+		}
+		for j, c := range clusters {
+			label := "          "
+			if j == 0 {
+				label = "shopsets  "
+			}
+			fmt.Fprintf(&b, "  %s%s: %s\n", label, c, strings.Join(byCluster[c], ", "))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeCommits(b *strings.Builder, indent string, commits []gitrepo.Commit) {
+	for i, c := range commits {
+		if i == maxListed {
+			fmt.Fprintf(b, "%s... and %d more\n", indent, len(commits)-maxListed)
+			break
+		}
+		fmt.Fprintf(b, "%s%.12s %s\n", indent, c.ID, c.Subject)
+	}
+}
+
+func count(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// isLocalRepo tells a local repository from a URL the way repoFlags.snapshot does.
+func isLocalRepo(repo string) bool {
+	info, err := os.Stat(repo)
+	return err == nil && info.IsDir()
+}
