@@ -154,6 +154,7 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.instrument, s.authenticate).Post("/api/v1/getparams.execute", s.getParams)
 	r.Get("/api/v1/status", s.status)
 	r.Post("/api/webhook", s.handleWebhook)
+	s.dashboardRoutes(r)
 	return r
 }
 

@@ -9,8 +9,9 @@ import (
 )
 
 // Status is GET /api/v1/status: per repository, when it was fetched and what failed; per
-// inventory view, the snapshot served, whether it is stale, and each tier's head, pinned
-// revision and held commits.
+// inventory view, the snapshot served, whether it is stale, each tier's head, pinned
+// revision, held and waiting commits, the clusters, the ShopSets and the degraded shops.
+// The dashboard is rendered from it and from nothing else.
 type Status struct {
 	Repositories []RepoStatus `json:"repositories"`
 }
@@ -42,6 +43,43 @@ type ViewStatus struct {
 	// fewer failure domains than they ask for.
 	Shops    map[string]int `json:"shops"`
 	Degraded []string       `json:"degraded"`
+	// Clusters lists the inventory's clusters in its order; ShopSetList the ShopSets in
+	// rollout order (tier, cluster, name); DegradedShops details Degraded.
+	Clusters      []ClusterStatus  `json:"clusters"`
+	ShopSetList   []ShopSetStatus  `json:"shopsetList"`
+	DegradedShops []DegradedStatus `json:"degradedShops"`
+}
+
+// ClusterStatus is one cluster of an inventory.
+type ClusterStatus struct {
+	Name          string `json:"name"`
+	Server        string `json:"server"`
+	FailureDomain string `json:"failureDomain"`
+	// State is active, cordoned or down.
+	State string `json:"state"`
+}
+
+// ShopSetStatus is one ShopSet as served: where it runs, what it renders and the revision
+// its Application deploys.
+type ShopSetStatus struct {
+	Name          string   `json:"name"`
+	AppName       string   `json:"appName"`
+	Namespace     string   `json:"namespace"`
+	Tier          string   `json:"tier"`
+	Cluster       string   `json:"cluster"`
+	Configuration string   `json:"configuration"`
+	Components    []string `json:"components"`
+	Revision      string   `json:"revision"`
+	Shops         int      `json:"shops"`
+}
+
+// DegradedStatus is a shop placed on fewer failure domains than it asks for.
+type DegradedStatus struct {
+	Host          string   `json:"host"`
+	Tier          string   `json:"tier"`
+	Configuration string   `json:"configuration"`
+	Want          int      `json:"want"`
+	ShopSets      []string `json:"shopsets"`
 }
 
 // Status reports the server's state now.
@@ -79,7 +117,8 @@ func (v *view) status(now time.Time, syncFailed bool) ViewStatus {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	vs := ViewStatus{Revision: v.key.revision, Path: v.key.path, Tiers: []snapshot.Tier{},
-		Shops: map[string]int{}, Degraded: []string{}}
+		Shops: map[string]int{}, Degraded: []string{},
+		Clusters: []ClusterStatus{}, ShopSetList: []ShopSetStatus{}, DegradedShops: []DegradedStatus{}}
 	if v.err != nil {
 		vs.LastError, vs.LastErrorAt = v.err.Error(), timePtr(v.errAt)
 	}
@@ -95,6 +134,27 @@ func (v *view) status(now time.Time, syncFailed bool) ViewStatus {
 		}
 		if d := v.good.Degraded(); d != nil {
 			vs.Degraded = d
+		}
+		for _, c := range v.good.Inventory.Clusters {
+			vs.Clusters = append(vs.Clusters, ClusterStatus{Name: c.Name, Server: c.Server, FailureDomain: c.FailureDomain, State: string(c.State)})
+		}
+		vs.ShopSetList = make([]ShopSetStatus, 0, len(v.good.Params))
+		for _, p := range v.good.Params {
+			vs.ShopSetList = append(vs.ShopSetList, ShopSetStatus{
+				Name: p.Name, AppName: p.AppName, Namespace: p.Namespace, Tier: p.Tier, Cluster: p.Cluster.Name,
+				Configuration: p.Configuration, Components: p.Components, Revision: p.Revision, Shops: p.Shops,
+			})
+		}
+		// Placement lists the shops in the inventory's order.
+		for i, p := range v.good.Placement.Shops {
+			if !p.Degraded || i >= len(v.good.Inventory.Shops) {
+				continue
+			}
+			shop := v.good.Inventory.Shops[i]
+			vs.DegradedShops = append(vs.DegradedShops, DegradedStatus{
+				Host: p.Host, Tier: shop.Tier, Configuration: shop.Configuration, Want: p.Want,
+				ShopSets: append([]string{}, p.ShopSets...),
+			})
 		}
 	}
 	return vs
