@@ -14,8 +14,10 @@ import (
 
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/inventory"
+	"github.com/shopset/shopset/placement"
 	"github.com/shopset/shopset/promotion"
 	"github.com/shopset/shopset/render"
+	"github.com/shopset/shopset/routing"
 	"github.com/shopset/shopset/snapshot"
 )
 
@@ -110,10 +112,15 @@ type Options struct {
 	Context int
 	// Workers bounds the renders running at once; 0 means one per CPU.
 	Workers int
-	// MovedShops, when set, lists the shops whose placement differs between the two
-	// inventories; the report carries its answer. Without it no moved shops are reported:
-	// this is where shop placement plugs in.
-	MovedShops func(base, head *inventory.Inventory) ([]ShopMove, error)
+}
+
+// movedShops places both inventories' shops and lists those whose ShopSets differ.
+func movedShops(base, head *inventory.Inventory) []ShopMove {
+	var out []ShopMove
+	for _, m := range placement.Diff(routing.Place(base), routing.Place(head)) {
+		out = append(out, ShopMove{Host: m.Host, From: m.From, To: m.To})
+	}
+	return out
 }
 
 // Status says how a ShopSet differs.
@@ -162,7 +169,7 @@ type Report struct {
 	Unchanged int
 	// Rendered counts the renders done; identical inputs are rendered once.
 	Rendered int
-	// Moves are the shops whose placement differs; nil without Options.MovedShops.
+	// Moves are the shops whose placement differs between the two inventories.
 	Moves []ShopMove
 }
 
@@ -286,11 +293,7 @@ func Compare(ctx context.Context, repo *gitrepo.Repo, base, head Side, opts Opti
 	slices.SortFunc(report.ShopSets, func(x, y ShopSetDiff) int {
 		return cmp.Or(cmp.Compare(x.TierIndex, y.TierIndex), cmp.Compare(x.Cluster, y.Cluster), cmp.Compare(x.Name, y.Name))
 	})
-	if opts.MovedShops != nil {
-		if report.Moves, err = opts.MovedShops(base.Inventory, head.Inventory); err != nil {
-			return nil, fmt.Errorf("placing shops: %w", err)
-		}
-	}
+	report.Moves = movedShops(base.Inventory, head.Inventory)
 	return report, nil
 }
 

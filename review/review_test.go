@@ -3,7 +3,6 @@ package review_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,8 +12,8 @@ import (
 
 	"github.com/shopset/shopset/examples"
 	"github.com/shopset/shopset/gitrepo"
-	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/render"
+	"github.com/shopset/shopset/plan"
 	"github.com/shopset/shopset/review"
 	"github.com/shopset/shopset/snapshot"
 )
@@ -84,47 +83,38 @@ func addedLines(diff string) string {
 func TestCompareSameSides(t *testing.T) {
 	repo, snap := exampleSnapshot(t)
 	side := review.FromSnapshot("main", snap)
-	called := false
-	report, err := review.Compare(context.Background(), repo, side, side, review.Options{
-		MovedShops: func(base, head *inventory.Inventory) ([]review.ShopMove, error) {
-			called = true
-			assert.Same(t, base, head)
-			return nil, nil
-		},
-	})
+	report, err := review.Compare(context.Background(), repo, side, side, review.Options{})
 	require.NoError(t, err)
 	assert.False(t, report.Differs())
 	assert.Zero(t, report.Rendered, "identical inputs need no render")
 	assert.Equal(t, len(snap.Inventory.ShopSets), report.Unchanged)
-	assert.True(t, called, "the moved-shops hook runs")
+	assert.Empty(t, report.Moves)
 
 	var text bytes.Buffer
 	require.NoError(t, report.WriteText(&text))
 	assert.Equal(t, "# main (inventory "+snap.InventoryCommit[:12]+") -> main (inventory "+snap.InventoryCommit[:12]+
 		"): 0 changed, 0 added, 0 removed, 9 unchanged\n", text.String())
-
-	_, err = review.Compare(context.Background(), repo, side, side, review.Options{
-		MovedShops: func(_, _ *inventory.Inventory) ([]review.ShopMove, error) { return nil, errors.New("no placement") },
-	})
-	require.EqualError(t, err, "placing shops: no placement")
 }
 
 func TestCompareMovedShops(t *testing.T) {
 	repo, snap := exampleSnapshot(t)
 	side := review.FromSnapshot("main", snap)
-	report, err := review.Compare(context.Background(), repo, side, side, review.Options{
-		MovedShops: func(_, _ *inventory.Inventory) ([]review.ShopMove, error) {
-			return []review.ShopMove{{Host: "hoge.shop.example", From: []string{"a-2", "b-1"}, To: []string{"b-1", "c-3"}}}, nil
-		},
-	})
+	// The same inventory with cluster-b cordoned: no manifest changes, five shops move.
+	cordoned, err := plan.WithStates(snap.Inventory, plan.WhatIf{Cordon: []string{"cluster-b"}})
+	require.NoError(t, err)
+	head := side
+	head.Label, head.Inventory = "cordon", cordoned
+	report, err := review.Compare(context.Background(), repo, side, head, review.Options{})
 	require.NoError(t, err)
 	assert.True(t, report.Differs())
+	assert.Empty(t, report.ShopSets)
+	require.Len(t, report.Moves, 5)
 	var text, md bytes.Buffer
 	require.NoError(t, report.WriteText(&text))
-	assert.Contains(t, text.String(), "# shops that move\n#   hoge.shop.example: a-2,b-1 -> b-1,c-3\n")
-	assert.Contains(t, text.String(), ", 1 shops moved\n")
+	assert.Contains(t, text.String(), "# shops that move\n#   baz.shop.example: c-4,b-2 -> c-4,a-1\n")
+	assert.Contains(t, text.String(), ", 5 shops moved\n")
 	require.NoError(t, report.WriteMarkdown(&md))
-	assert.Contains(t, md.String(), "| <code>hoge.shop.example</code> | a-2, b-1 | b-1, c-3 |\n")
+	assert.Contains(t, md.String(), "| <code>foo.shop.example</code> | c-3, b-1 | c-3, a-2 |\n")
 }
 
 // A report too large for a pull request comment is cut, and says so.
