@@ -12,8 +12,8 @@ import (
 
 	"github.com/shopset/shopset/examples"
 	"github.com/shopset/shopset/gitrepo"
-	"github.com/shopset/shopset/render"
 	"github.com/shopset/shopset/plan"
+	"github.com/shopset/shopset/render"
 	"github.com/shopset/shopset/review"
 	"github.com/shopset/shopset/snapshot"
 )
