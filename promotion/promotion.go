@@ -93,31 +93,6 @@ func FindTier(inv *inventory.Inventory, name string) (int, error) {
 	return -1, fmt.Errorf("unknown tier %q (tiers, lowest first: %s)", name, strings.Join(names, ", "))
 }
 
-// Pin computes each tier's pinned revision from the branch heads (branch -> commit), the
-// way the generator does, lowest tier first.
-func Pin(ctx context.Context, repo *gitrepo.Repo, tiers []inventory.Tier, heads map[string]string) ([]string, error) {
-	pinned := make([]string, len(tiers))
-	for i, t := range tiers {
-		head, ok := heads[t.Branch]
-		if !ok {
-			return nil, fmt.Errorf("%w: tier %q: branch %q not found", snapshot.ErrInvalid, t.Name, t.Branch)
-		}
-		if i == 0 {
-			pinned[i] = head
-			continue
-		}
-		p, err := repo.MergeBase(ctx, head, pinned[i-1])
-		if errors.Is(err, gitrepo.ErrNoMergeBase) {
-			return nil, fmt.Errorf("%w: tier %q: branch %q shares no history with %q", snapshot.ErrInvalid, t.Name, t.Branch, tiers[i-1].Branch)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("tier %q: %w", t.Name, err)
-		}
-		pinned[i] = p
-	}
-	return pinned, nil
-}
-
 // Plan is one promotion: a tier's branch moving, by fast-forward, from From to To.
 type Plan struct {
 	Tier        string `json:"tier"`
@@ -238,7 +213,7 @@ func appChanges(ctx context.Context, repo *gitrepo.Repo, snap *snapshot.Snapshot
 		heads[t.Branch] = t.Head
 	}
 	heads[p.Branch] = p.To
-	after, err := Pin(ctx, repo, snap.Inventory.Tiers, heads)
+	after, err := snapshot.Pin(ctx, repo, snap.Inventory.Tiers, heads)
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/placement"
-	"github.com/shopset/shopset/promotion"
 	"github.com/shopset/shopset/render"
 	"github.com/shopset/shopset/routing"
 	"github.com/shopset/shopset/snapshot"
@@ -87,7 +86,7 @@ func WithHeads(ctx context.Context, repo *gitrepo.Repo, snap *snapshot.Snapshot,
 	for b, c := range moved {
 		heads[b] = c
 	}
-	pinned, err := promotion.Pin(ctx, repo, snap.Inventory.Tiers, heads)
+	pinned, err := snapshot.Pin(ctx, repo, snap.Inventory.Tiers, heads)
 	if err != nil {
 		return Side{}, err
 	}

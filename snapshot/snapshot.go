@@ -93,45 +93,35 @@ func Build(ctx context.Context, repo *gitrepo.Repo, repoURL, revision, path stri
 		RepoURL: repoURL, Revision: revision, Path: path, InventoryCommit: commit, Inventory: inv,
 		Built: time.Now(),
 	}
+	pinned, err := Pin(ctx, repo, inv.Tiers, heads)
+	if err != nil {
+		return nil, err
+	}
 	revisions := map[string]string{}
 	for i, t := range inv.Tiers {
-		head, ok := heads[t.Branch]
-		if !ok {
-			return nil, fmt.Errorf("%w: tier %q: branch %q not found", ErrInvalid, t.Name, t.Branch)
-		}
-		pinned := head
-		if i > 0 {
-			below := s.Tiers[i-1]
-			pinned, err = repo.MergeBase(ctx, head, below.Pinned)
-			if errors.Is(err, gitrepo.ErrNoMergeBase) {
-				return nil, fmt.Errorf("%w: tier %q: branch %q shares no history with %q", ErrInvalid, t.Name, t.Branch, below.Branch)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("tier %q: %w", t.Name, err)
-			}
-		}
-		held, err := repo.Log(ctx, pinned, head, MaxHeld)
+		head := heads[t.Branch]
+		held, err := repo.Log(ctx, pinned[i], head, MaxHeld)
 		if err != nil {
 			return nil, fmt.Errorf("tier %q: listing held commits: %w", t.Name, err)
 		}
 		waiting := []gitrepo.Commit{}
 		if i > 0 {
-			if waiting, err = repo.Log(ctx, head, s.Tiers[i-1].Pinned, MaxHeld); err != nil {
+			if waiting, err = repo.Log(ctx, head, pinned[i-1], MaxHeld); err != nil {
 				return nil, fmt.Errorf("tier %q: listing commits waiting for promotion: %w", t.Name, err)
 			}
 		}
-		subject, err := repo.Log(ctx, "", pinned, 1)
+		subject, err := repo.Log(ctx, "", pinned[i], 1)
 		if err != nil {
 			return nil, fmt.Errorf("tier %q: reading the pinned commit: %w", t.Name, err)
 		}
 		s.Tiers = append(s.Tiers, Tier{
 			Name: t.Name, Branch: t.Branch, Index: i, SyncPolicy: string(t.SyncPolicy),
-			Head: head, Pinned: pinned, Held: nonNilCommits(held), Waiting: nonNilCommits(waiting),
+			Head: head, Pinned: pinned[i], Held: nonNilCommits(held), Waiting: nonNilCommits(waiting),
 		})
 		if len(subject) > 0 {
 			s.Tiers[i].PinnedSubject = subject[0].Subject
 		}
-		revisions[t.Name] = pinned
+		revisions[t.Name] = pinned[i]
 	}
 	s.Placement = routing.Place(inv)
 	s.Params = Parameters(inv, s.Placement, repoURL, revisions)
@@ -167,6 +157,32 @@ func (s *Snapshot) Degraded() []string {
 		}
 	}
 	return out
+}
+
+// Pin computes each tier's pinned revision from the branch heads (branch -> commit),
+// lowest tier first: pinned[0] is the lowest tier's head, pinned[k] the merge-base of
+// tier k's head with pinned[k-1].
+func Pin(ctx context.Context, repo *gitrepo.Repo, tiers []inventory.Tier, heads map[string]string) ([]string, error) {
+	pinned := make([]string, len(tiers))
+	for i, t := range tiers {
+		head, ok := heads[t.Branch]
+		if !ok {
+			return nil, fmt.Errorf("%w: tier %q: branch %q not found", ErrInvalid, t.Name, t.Branch)
+		}
+		if i == 0 {
+			pinned[i] = head
+			continue
+		}
+		p, err := repo.MergeBase(ctx, head, pinned[i-1])
+		if errors.Is(err, gitrepo.ErrNoMergeBase) {
+			return nil, fmt.Errorf("%w: tier %q: branch %q shares no history with %q", ErrInvalid, t.Name, t.Branch, tiers[i-1].Branch)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("tier %q: %w", t.Name, err)
+		}
+		pinned[i] = p
+	}
+	return pinned, nil
 }
 
 // Tier returns the snapshot's state of the named tier.
