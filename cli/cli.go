@@ -46,6 +46,13 @@ func Execute(ctx context.Context, args []string, env Env) int {
 // printError prints one "error: " line per problem, like kubectl: an inventory with
 // several problems gets them all, each with its file:line:column.
 func printError(w io.Writer, err error) {
+	var many problems
+	if errors.As(err, &many) {
+		for _, e := range many {
+			printError(w, e)
+		}
+		return
+	}
 	var invErrs inventory.Errors
 	if errors.As(err, &invErrs) {
 		for _, e := range invErrs {
@@ -80,6 +87,7 @@ apply by hand anything the platform does.`,
 		newStatus(env),
 		newPromote(env),
 		newDiff(env),
+		newPolicy(env),
 	)
 	return root
 }

@@ -58,8 +58,10 @@ removed ShopSets.
   --promote T [--to REV] what shopctl promote T would change
 
 -o markdown prints a pull request comment: a summary table and one collapsed section per
-ShopSet. The exit status is 0 without differences, 1 with differences, 2 on trouble,
-as for diff(1).
+ShopSet. After the diffs, the head side's ShopSets that changed (and every ShopSet of a
+tier whose revision moved) are checked against their tier's policies/: violations and
+warnings are listed, and a deny counts as trouble. The exit status is 0 without
+differences, 1 with differences, 2 on trouble, as for diff(1).
 
   shopctl diff --repo . --base main --head my-change
   shopctl diff --repo . --tier dev --base tier/dev --head my-dev-change -o markdown
@@ -76,21 +78,27 @@ as for diff(1).
 			defer debug.SetGCPercent(debug.SetGCPercent(-1))
 			defer debug.SetMemoryLimit(debug.SetMemoryLimit(1 << 30))
 
-			report, err := runDiff(cmd, &repo, base, head, tier, promote, to, output, context)
+			report, checks, err := runDiff(cmd, &repo, base, head, tier, promote, to, output, context)
 			if err != nil {
 				return &ExitError{Code: diffTrouble, Err: err}
 			}
-			switch output {
-			case "markdown", "md":
+			markdown := output == "markdown" || output == "md"
+			if markdown {
 				err = report.WriteMarkdown(env.Stdout)
-			default:
+			} else {
 				err = report.WriteText(env.Stdout)
+			}
+			if err == nil {
+				err = writePolicyChecks(env.Stdout, checks, markdown)
 			}
 			if err != nil {
 				return &ExitError{Code: diffTrouble, Err: err}
 			}
 			if failed := report.Failed(); len(failed) > 0 {
 				return &ExitError{Code: diffTrouble, Err: fmt.Errorf("%s failed to render; the first: %w", count(len(failed), "ShopSet"), failed[0].Err)}
+			}
+			if n := policyFailures(checks); n > 0 {
+				return &ExitError{Code: diffTrouble, Err: fmt.Errorf("%s would be refused by its tier's policies on the head side", count(n, "ShopSet"))}
 			}
 			if report.Differs() {
 				return &ExitError{Code: 1}
@@ -113,28 +121,28 @@ as for diff(1).
 	return cmd
 }
 
-func runDiff(cmd *cobra.Command, repo *repoFlags, base, head, tier, promote, to, output string, context int) (*review.Report, error) {
+func runDiff(cmd *cobra.Command, repo *repoFlags, base, head, tier, promote, to, output string, context int) (*review.Report, []policyCheck, error) {
 	switch output {
 	case "text", "markdown", "md":
 	default:
-		return nil, fmt.Errorf("unknown output format %q (want text or markdown)", output)
+		return nil, nil, fmt.Errorf("unknown output format %q (want text or markdown)", output)
 	}
 	if repo.repo == "" {
-		return nil, errors.New("--repo is required")
+		return nil, nil, errors.New("--repo is required")
 	}
 	if promote != "" {
 		if base != "" || head != "" || tier != "" {
-			return nil, errors.New("--promote compares the tiers as they are with the tiers after the promotion: it takes no --base, --head or --tier")
+			return nil, nil, errors.New("--promote compares the tiers as they are with the tiers after the promotion: it takes no --base, --head or --tier")
 		}
 	} else {
 		if to != "" {
-			return nil, errors.New("--to goes with --promote")
+			return nil, nil, errors.New("--to goes with --promote")
 		}
 		if base == "" || head == "" {
-			return nil, errors.New("--base and --head are required (or --promote TIER)")
+			return nil, nil, errors.New("--base and --head are required (or --promote TIER)")
 		}
 		if tier == "" && cmd.Flags().Changed("revision") {
-			return nil, errors.New("--revision names the inventory for --tier and --promote; without them --base and --head are the inventory's revisions")
+			return nil, nil, errors.New("--revision names the inventory for --tier and --promote; without them --base and --head are the inventory's revisions")
 		}
 	}
 	if context <= 0 {
@@ -148,47 +156,56 @@ func runDiff(cmd *cobra.Command, repo *repoFlags, base, head, tier, promote, to,
 		// Only the two inventories matter: main's is not read.
 		r, cleanup, err := openRepo(ctx, repo)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		defer cleanup()
 		if b, err = review.InventorySide(ctx, r, base, repo.path); err != nil {
-			return nil, fmt.Errorf("--base: %w", err)
+			return nil, nil, fmt.Errorf("--base: %w", err)
 		}
 		if h, err = review.InventorySide(ctx, r, head, repo.path); err != nil {
-			return nil, fmt.Errorf("--head: %w", err)
+			return nil, nil, fmt.Errorf("--head: %w", err)
 		}
-		return review.Compare(ctx, r, b, h, opts)
+		return compareWithPolicies(ctx, r, b, h, opts)
 	}
 
 	snap, r, cleanup, err := repo.snapshot(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer cleanup()
 	switch {
 	case promote != "":
 		plan, err := promotion.Prepare(ctx, r, snap, promote, to)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		b = review.FromSnapshot(fmt.Sprintf("%s@%.12s", plan.Branch, plan.From), snap)
 		h, err = review.WithHeads(ctx, r, snap, fmt.Sprintf("%s@%.12s", plan.Branch, plan.To), map[string]string{plan.Branch: plan.To})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	case tier != "":
 		k, err := promotion.FindTier(snap.Inventory, tier)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if b, err = review.WithTier(ctx, r, snap, k, base); err != nil {
-			return nil, fmt.Errorf("--base: %w", err)
+			return nil, nil, fmt.Errorf("--base: %w", err)
 		}
 		if h, err = review.WithTier(ctx, r, snap, k, head); err != nil {
-			return nil, fmt.Errorf("--head: %w", err)
+			return nil, nil, fmt.Errorf("--head: %w", err)
 		}
 	}
-	return review.Compare(ctx, r, b, h, opts)
+	return compareWithPolicies(ctx, r, b, h, opts)
+}
+
+// compareWithPolicies compares the two sides and checks the head side's policies.
+func compareWithPolicies(ctx context.Context, r *gitrepo.Repo, b, h review.Side, opts review.Options) (*review.Report, []policyCheck, error) {
+	report, err := review.Compare(ctx, r, b, h, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return report, checkHeadPolicies(ctx, r, report), nil
 }
 
 // openRepo opens --repo as repoFlags.snapshot does, without reading an inventory: a local

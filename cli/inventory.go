@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -22,12 +23,29 @@ func addInventoryFlag(cmd *cobra.Command, path *string) {
 }
 
 func newValidate(env Env) *cobra.Command {
-	var path string
+	var (
+		path      string
+		renderAll bool
+		repo      repoFlags
+	)
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check an inventory; print every problem with file, line and field",
-		Args:  cobra.NoArgs,
+		Long: `validate checks an inventory and prints every problem with file, line and field.
+
+With --render --repo R it also renders every ShopSet of R's inventory (at --revision) from
+its tier's pinned revision, exactly as the plugin does, and checks the manifests against
+the policies/ of that revision, listing every failed render and policy violation:
+
+  shopctl validate --render --repo .`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if renderAll {
+				if repo.repo == "" {
+					return errors.New("--render needs --repo: ShopSets render from the tier branches in Git")
+				}
+				return validateRenders(cmd.Context(), env, &repo)
+			}
 			inv, err := inventory.Load(path)
 			if err != nil {
 				return err
@@ -38,6 +56,8 @@ func newValidate(env Env) *cobra.Command {
 		},
 	}
 	addInventoryFlag(cmd, &path)
+	repo.add(cmd)
+	cmd.Flags().BoolVar(&renderAll, "render", false, "with --repo: render every ShopSet at its pinned revision and check the tier's policies")
 	return cmd
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/plugin"
+	"github.com/shopset/shopset/policy"
 	"github.com/shopset/shopset/render"
 	"github.com/shopset/shopset/routing"
 )
@@ -42,7 +43,11 @@ pinned revision from Git, exactly as the generator and the plugin do:
 With --routing it renders the routing table (a ConfigMap) for --cluster instead, as the
 plugin does for a routing Application:
 
-  shopctl render --routing --cluster cluster-a -f shopsets.yaml`,
+  shopctl render --routing --cluster cluster-a -f shopsets.yaml
+
+When the tier content has policies/, the manifests are checked as the plugin checks them:
+a deny fails the render with every violation listed and prints no manifests; warnings
+and exemptions go to stderr.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if routingOpts.on {
 				return cobra.NoArgs(cmd, args)
@@ -86,7 +91,8 @@ plugin does for a routing Application:
 				return fmt.Errorf("shopset %q: opening checkout: %w", s.Name, err)
 			}
 			defer root.Close()
-			out, err := render.Render(root.FS(), render.FromInventory(s))
+			out, res, err := policy.Render(cmd.Context(), root.FS(), render.FromInventory(s))
+			res.Report(env.Stderr, s.Name)
 			if err != nil {
 				return err
 			}
@@ -128,7 +134,8 @@ func renderFromRepo(ctx context.Context, env Env, f *repoFlags, name string, sho
 	if err != nil {
 		return fmt.Errorf("shopset %q: reading %s at %.12s: %w", name, tier.Branch, tier.Pinned, err)
 	}
-	out, err := render.Render(tree, params)
+	out, res, err := policy.Render(ctx, tree, params)
+	res.Report(env.Stderr, name)
 	if err != nil {
 		return err
 	}
@@ -164,7 +171,7 @@ nothing else of the environment is read. Manifests go to stdout only on success.
 			// soft limit still collects before a sidecar's memory limit is reached.
 			defer debug.SetGCPercent(debug.SetGCPercent(-1))
 			defer debug.SetMemoryLimit(debug.SetMemoryLimit(256 << 20))
-			return plugin.Generate(env.Getenv, ".", env.Stdout)
+			return plugin.Generate(cmd.Context(), env.Getenv, ".", env.Stdout, env.Stderr)
 		},
 	})
 	return cmd

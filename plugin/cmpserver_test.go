@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -220,6 +221,33 @@ func TestCMPServerErrors(t *testing.T) {
 				assert.Contains(t, err.Error(), w)
 			}
 		})
+	}
+}
+
+// A deny of the tier's policies reaches Argo CD as the render's error, naming the ShopSet
+// and every violation; no manifests are applied.
+func TestCMPServerPolicyDeny(t *testing.T) {
+	startCMPServer(t)
+	clone, _ := tierClone(t, "tier/dev")
+	for _, app := range []string{"cart", "api"} {
+		f := filepath.Join(clone, "apps", app, "deployment.yaml")
+		b, err := os.ReadFile(f)
+		require.NoError(t, err)
+		b = regexp.MustCompile(`(image: registry.shop.example/shop/`+app+`):\S+`).ReplaceAll(b, []byte("$1:latest"))
+		require.NoError(t, os.WriteFile(f, b, 0o644))
+	}
+	resp, err := generate(t, clone, &v1alpha1.ApplicationSourcePlugin{Name: plugin.Name, Env: env(
+		"SHOPSET_NAME", "c-2", "SHOPSET_TIER", "dev", "SHOPSET_CONFIGURATION", "production",
+		"SHOPSET_CLUSTER", "cluster-c", "SHOPSET_COMPONENTS", "maintenance")},
+		repository.WithCMPTarExcludedGlobs([]string{".git"}))
+	require.Error(t, err)
+	assert.Nil(t, resp)
+	for _, w := range []string{
+		`shopset "c-2": 2 policy violation(s):`,
+		`Deployment/api: container "api": image "registry.shop.example/shop/api:latest" has no pinned tag`,
+		`Deployment/cart: container "cart": image "registry.shop.example/shop/cart:latest" has no pinned tag`,
+	} {
+		assert.Contains(t, err.Error(), w)
 	}
 }
 

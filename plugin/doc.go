@@ -7,5 +7,8 @@
 // (ARGOCD_APP_PARAMETERS). Nothing else of the environment is read: the sidecar's own
 // variables are not the ShopSet's. Manifests go to stdout and only on success.
 //
-//	err := plugin.Generate(os.Getenv, ".", os.Stdout)
+// A checkout with policies/ has its manifests checked (package policy): a deny fails the
+// render, so Argo CD shows the violations and applies nothing; warnings go to stderr.
+//
+//	err := plugin.Generate(ctx, os.Getenv, ".", os.Stdout, os.Stderr)
 package plugin

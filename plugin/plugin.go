@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/shopset/shopset/inventory"
+	"github.com/shopset/shopset/policy"
 	"github.com/shopset/shopset/render"
 	"github.com/shopset/shopset/routing"
 )
@@ -178,9 +180,11 @@ func parseParameters(raw string) (map[string][]string, error) {
 
 // Generate renders the ShopSet described by getenv from the checkout at dir and writes
 // the manifests to stdout; in routing mode (SHOPSET_MODE=routing) it renders the routing
-// table from the inventory in the checkout instead. Nothing is written unless the whole
-// render succeeds.
-func Generate(getenv func(string) string, dir string, stdout io.Writer) error {
+// table from the inventory in the checkout instead. When the checkout has policies/, the
+// manifests are checked against them: a deny fails the render with every violation in
+// the error, warnings and exemptions go to stderr. Nothing is written to stdout unless
+// the whole render succeeds.
+func Generate(ctx context.Context, getenv func(string) string, dir string, stdout, stderr io.Writer) error {
 	params, err := parseParameters(getenv(EnvParameters))
 	if err != nil {
 		return err
@@ -205,7 +209,8 @@ func Generate(getenv func(string) string, dir string, stdout io.Writer) error {
 		return fmt.Errorf("shopset %q: opening the checkout: %w", s.Name, err)
 	}
 	defer root.Close()
-	out, err := render.Render(root.FS(), s)
+	out, res, err := policy.Render(ctx, root.FS(), s)
+	res.Report(stderr, s.Name)
 	if err != nil {
 		return err
 	}

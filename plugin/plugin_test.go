@@ -2,7 +2,10 @@ package plugin_test
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -126,7 +129,7 @@ func merge(a, b map[string]string) map[string]string {
 func TestGenerate(t *testing.T) {
 	vars := merge(fullEnv(), map[string]string{"ARGOCD_ENV_SHOPSET_COMPONENTS": "maintenance"})
 	var out bytes.Buffer
-	require.NoError(t, plugin.Generate(getenv(vars), "../render/testdata/checkout", &out))
+	require.NoError(t, plugin.Generate(context.Background(), getenv(vars), "../render/testdata/checkout", &out, io.Discard))
 
 	root, err := os.OpenRoot("../render/testdata/checkout")
 	require.NoError(t, err)
@@ -145,12 +148,45 @@ func TestGenerateFailureWritesNothing(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := plugin.Generate(getenv(vars), "../render/testdata/checkout", &out)
+			err := plugin.Generate(context.Background(), getenv(vars), "../render/testdata/checkout", &out, io.Discard)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), `shopset "a-1"`)
 			assert.Empty(t, out.String())
 		})
 	}
+}
+
+func TestGeneratePolicies(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(dir, os.DirFS("../render/testdata/checkout")))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "policies"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "policies", "main.rego"), []byte(`package main
+
+deny contains sprintf("kind %s is not allowed", [input.kind]) if input.kind == data.forbidden
+
+warn contains "Services are watched" if input.kind == "Service"
+`), 0o644))
+	write := func(forbidden string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "policies", "data.yaml"), []byte("forbidden: "+forbidden+"\n"), 0o644))
+	}
+	vars := fullEnv()
+
+	write("Service")
+	var out, stderr bytes.Buffer
+	err := plugin.Generate(context.Background(), getenv(vars), dir, &out, &stderr)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `shopset "a-1": `)
+	assert.Regexp(t, `policy violation\(s\):\n  Service/\S+: kind Service is not allowed`, err.Error())
+	assert.Empty(t, out.String(), "a deny writes no manifests")
+	assert.Contains(t, stderr.String(), `warning: shopset "a-1": Service/`)
+	assert.Contains(t, stderr.String(), ": Services are watched")
+
+	write("Secret")
+	out.Reset()
+	stderr.Reset()
+	require.NoError(t, plugin.Generate(context.Background(), getenv(vars), dir, &out, &stderr))
+	assert.NotEmpty(t, out.String())
+	assert.Contains(t, stderr.String(), "Services are watched", "warnings go to stderr and do not fail")
 }
 
 func FuzzParams(f *testing.F) {

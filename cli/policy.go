@@ -1,0 +1,242 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shopset/shopset/gitrepo"
+	"github.com/shopset/shopset/policy"
+	"github.com/shopset/shopset/render"
+	"github.com/shopset/shopset/review"
+)
+
+func newPolicy(env Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "policy",
+		Short: "Work with the Rego policies of a tier checkout",
+	}
+	var dir string
+	test := &cobra.Command{
+		Use:   "test",
+		Short: "Run the Rego unit tests in policies/ of a tier checkout, as opa test does",
+		Long: `test compiles the policies in ` + policy.Dir + `/ of the checkout at --dir with the same
+restrictions as a render (no http.send, opa.runtime or net.*) and runs their unit tests:
+the test_* rules, usually in *_test.rego files. It prints PASS, FAIL or ERROR per test
+and exits 1 if any test does not pass.
+
+  git worktree add /tmp/dev tier/dev
+  shopctl policy test --dir /tmp/dev`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runPolicyTests(cmd.Context(), env.Stdout, dir)
+		},
+	}
+	test.Flags().StringVarP(&dir, "dir", "d", ".", "checkout of a tier branch")
+	cmd.AddCommand(test)
+	return cmd
+}
+
+func runPolicyTests(ctx context.Context, w io.Writer, dir string) error {
+	root, err := openRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if info, err := root.Stat(policy.Dir); err != nil || !info.IsDir() {
+		return fmt.Errorf("%s: no %s/ directory", dir, policy.Dir)
+	}
+	results, err := policy.Test(ctx, root.FS(), policy.Dir)
+	if err != nil {
+		return err
+	}
+	if len(results) == 0 {
+		return fmt.Errorf("%s/%s: no tests (test_* rules) found", dir, policy.Dir)
+	}
+	failed := 0
+	for _, r := range results {
+		outcome := "PASS"
+		switch {
+		case r.Err != nil:
+			outcome = "ERROR"
+		case !r.Pass:
+			outcome = "FAIL"
+		}
+		line := fmt.Sprintf("%s %s (%s)", outcome, r.Name, r.Location)
+		if r.Err != nil {
+			line += ": " + r.Err.Error()
+		}
+		fmt.Fprintln(w, line)
+		if !r.Pass {
+			failed++
+			for _, l := range strings.Split(strings.TrimRight(string(r.Output), "\n"), "\n") {
+				if l != "" {
+					fmt.Fprintln(w, "    "+l)
+				}
+			}
+		}
+	}
+	fmt.Fprintf(w, "%d/%d passed\n", len(results)-failed, len(results))
+	if failed > 0 {
+		return fmt.Errorf("%d of %d policy tests failed", failed, len(results))
+	}
+	return nil
+}
+
+// validateRenders renders every ShopSet of --repo at its tier's pinned revision and
+// checks the manifests against that revision's policies, reporting every problem.
+func validateRenders(ctx context.Context, env Env, f *repoFlags) error {
+	snap, repo, cleanup, err := f.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	var errs []error
+	for _, s := range snap.Inventory.ShopSets {
+		tier, _ := snap.Tier(s.Tier)
+		tree, err := repo.Tree(ctx, tier.Pinned)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("shopset %q: reading %s at %.12s: %w", s.Name, tier.Branch, tier.Pinned, err))
+			continue
+		}
+		_, res, err := policy.Render(ctx, tree, render.FromInventory(s))
+		res.Report(env.Stderr, s.Name)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return problems(errs)
+	}
+	fmt.Fprintf(env.Stdout, "%s at %s: %d shopsets render and pass their tier's policies\n",
+		repoName(f.repo), f.revision, len(snap.Inventory.ShopSets))
+	return nil
+}
+
+// problems is several errors printed one "error: " line each (see printError).
+type problems []error
+
+func (p problems) Error() string { return errors.Join(p...).Error() }
+
+// policyCheck is one head-side ShopSet of a diff checked against its tier's policies.
+type policyCheck struct {
+	name, tier, cluster string
+	res                 policy.Result
+	err                 error // a *policy.DeniedError, or the trouble checking
+}
+
+// checkHeadPolicies checks, on the head side of a diff, every ShopSet whose manifests
+// differ and every ShopSet of a tier whose revision moved (its policies may have): what
+// the plugin would refuse once the change is merged.
+func checkHeadPolicies(ctx context.Context, r *gitrepo.Repo, report *review.Report) []policyCheck {
+	inReport := map[string]bool{}
+	for _, s := range report.ShopSets {
+		if s.Head != nil {
+			inReport[s.Name] = true
+		}
+	}
+	head := report.Head
+	trees := map[string]fs.FS{}
+	var out []policyCheck
+	for _, t := range head.Inventory.Tiers {
+		for _, s := range head.Inventory.ShopSets {
+			if s.Tier != t.Name {
+				continue
+			}
+			commit := head.Revisions[t.Name]
+			if !inReport[s.Name] && report.Base.Revisions[t.Name] == commit {
+				continue
+			}
+			c := policyCheck{name: s.Name, tier: s.Tier, cluster: s.Cluster}
+			tree, ok := trees[commit]
+			if !ok {
+				var err error
+				if tree, err = r.Tree(ctx, commit); err != nil {
+					c.err = fmt.Errorf("shopset %q: reading %s at %.12s: %w", s.Name, t.Branch, commit, err)
+					out = append(out, c)
+					continue
+				}
+				trees[commit] = tree
+			}
+			_, c.res, c.err = policy.Render(ctx, tree, render.FromInventory(s))
+			if c.err != nil || len(c.res.Warn) > 0 || len(c.res.Exempt) > 0 {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// policyFailures counts the checks that failed.
+func policyFailures(checks []policyCheck) int {
+	n := 0
+	for _, c := range checks {
+		if c.err != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// writePolicyChecks prints the head side's policy violations after a diff's report.
+func writePolicyChecks(w io.Writer, checks []policyCheck, markdown bool) error {
+	if len(checks) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	if markdown {
+		b.WriteString("\n#### Policies (head side)\n\n| ShopSet | Tier | Cluster | Result |\n|---|---|---|---|\n")
+		for _, c := range checks {
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", c.name, c.tier, c.cluster, policyOutcome(c))
+		}
+		for _, c := range checks {
+			fmt.Fprintf(&b, "\n<details><summary><code>%s</code>: %s</summary>\n\n```\n", c.name, policyOutcome(c))
+			writePolicyLines(&b, c, "")
+			b.WriteString("```\n\n</details>\n")
+		}
+	} else {
+		b.WriteString("\n# policies (head side)\n")
+		for _, c := range checks {
+			fmt.Fprintf(&b, "%s (tier %s, cluster %s): %s\n", c.name, c.tier, c.cluster, policyOutcome(c))
+			writePolicyLines(&b, c, "  ")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func policyOutcome(c policyCheck) string {
+	var denied *policy.DeniedError
+	switch {
+	case errors.As(c.err, &denied):
+		return fmt.Sprintf("denied (%d violation(s))", len(denied.Violations))
+	case c.err != nil:
+		return "error"
+	case len(c.res.Warn) > 0:
+		return fmt.Sprintf("passes with %d warning(s)", len(c.res.Warn))
+	}
+	return "passes"
+}
+
+func writePolicyLines(b *strings.Builder, c policyCheck, indent string) {
+	var denied *policy.DeniedError
+	switch {
+	case errors.As(c.err, &denied):
+		for _, v := range denied.Violations {
+			fmt.Fprintf(b, "%sdeny: %s\n", indent, v)
+		}
+	case c.err != nil:
+		fmt.Fprintf(b, "%serror: %v\n", indent, c.err)
+	}
+	for _, v := range c.res.Warn {
+		fmt.Fprintf(b, "%swarn: %s\n", indent, v)
+	}
+	for _, v := range c.res.Exempt {
+		fmt.Fprintf(b, "%sexempted (%s): %s\n", indent, v.Exempted, v)
+	}
+}
