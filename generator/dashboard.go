@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -27,7 +28,11 @@ import (
 //go:embed web
 var webFS embed.FS
 
-var dashboardTemplates = template.Must(template.New("dashboard").ParseFS(webFS, "web/templates/*.html"))
+// dashboardTemplates are parsed on first use, not at start: the same binary runs as
+// the CMP, once per render, and must not pay for a page it never serves.
+var dashboardTemplates = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("dashboard").ParseFS(webFS, "web/templates/*.html"))
+})
 
 // DashboardRefresh is how often the dashboard page fetches its content again;
 // dashboardReload how often it reloads when JavaScript is off.
@@ -128,7 +133,7 @@ func (s *Server) writeHTML(w http.ResponseWriter, code int, name string, data an
 }
 
 func renderDashboard(w io.Writer, name string, data any) error {
-	return dashboardTemplates.ExecuteTemplate(w, name, data)
+	return dashboardTemplates().ExecuteTemplate(w, name, data)
 }
 
 // dashboardView is the dashboard's view model, computed from a Status.
