@@ -3,8 +3,6 @@ package generator_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +19,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shopset/shopset/generator"
 	"github.com/shopset/shopset/inventory"
 )
 
@@ -143,50 +140,12 @@ func screenshot(t *testing.T, b *browser, name string) string {
 	return path
 }
 
-// serveFixture runs a second generator over the fixture's repository with Serve on a
-// loopback port, as shopctl generator serve does, and returns its base URL once it is
-// ready.
-func serveFixture(t *testing.T, f *fixture) (*generator.Server, string) {
-	t.Helper()
-	cfg := f.cfg
-	cfg.CacheDir = t.TempDir()
-	srv, err := generator.New(cfg)
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err)
-		case <-time.After(30 * time.Second):
-			t.Error("Serve did not return after its context ended")
-		}
-	})
-	base := "http://" + ln.Addr().String() + "/"
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + "readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return srv, base
-			}
-		}
-		require.True(t, time.Now().Before(deadline), "the generator was not ready in time")
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // The dashboard in a real browser: the matrix, then a commit pushed straight to
 // tier/prod and a cluster marked down, each shown by the page's own refresh without a
 // navigation.
 func TestDashboardInBrowser(t *testing.T) {
 	f := newFixture(t, "file")
-	srv, base := serveFixture(t, f)
+	srv, base, _ := serveFixture(t, f)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	b := newBrowser(t, ctx)
