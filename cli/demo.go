@@ -45,7 +45,7 @@ it lists the ShopSets per tier and cluster with their pinned revisions
 			if err != nil {
 				return err
 			}
-			for _, b := range append([]string{"main"}, tierBranches(inv)...) {
+			for _, b := range append([]string{"main"}, inv.Branches()...) {
 				fmt.Fprintf(w, "#   %-16s %s\n", b, repo.Branches[b][:12])
 			}
 

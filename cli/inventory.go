@@ -137,11 +137,3 @@ func printList(w io.Writer, output string, recs []snapshot.Params) error {
 		return fmt.Errorf("unknown output format %q (want table, wide, json or yaml)", output)
 	}
 }
-
-func tierBranches(inv *inventory.Inventory) []string {
-	var out []string
-	for _, t := range inv.Tiers {
-		out = append(out, t.Branch)
-	}
-	return out
-}

@@ -136,7 +136,11 @@ The shops that move are printed.`,
 			if err != nil {
 				return fmt.Errorf("load inventory: %w", err)
 			}
-			before, err := inventory.Load(path)
+			// Both sides parse the bytes read once: the file is edited as it was checked.
+			readNext := func(name string) ([]byte, error) {
+				return os.ReadFile(filepath.Join(filepath.Dir(path), name))
+			}
+			before, err := inventory.ParseFiles(path, data, readNext)
 			if err != nil {
 				return err
 			}
@@ -144,9 +148,7 @@ The shops that move are printed.`,
 			if err != nil {
 				return err
 			}
-			after, err := inventory.ParseFiles(path, edited, func(name string) ([]byte, error) {
-				return os.ReadFile(filepath.Join(filepath.Dir(path), name))
-			})
+			after, err := inventory.ParseFiles(path, edited, readNext)
 			if err != nil {
 				return err
 			}

@@ -110,7 +110,7 @@ func BuildRepo(ctx context.Context, dir string) (*Repo, error) {
 		return nil, err
 	}
 	repo := &Repo{Dir: dir, Branches: map[string]string{}}
-	for _, b := range append([]string{"main"}, branches(inv)...) {
+	for _, b := range append([]string{"main"}, inv.Branches()...) {
 		out, err := g.run(ctx, "rev-parse", "refs/heads/"+b)
 		if err != nil {
 			return nil, err
@@ -118,14 +118,6 @@ func BuildRepo(ctx context.Context, dir string) (*Repo, error) {
 		repo.Branches[b] = strings.TrimSpace(out)
 	}
 	return repo, nil
-}
-
-func branches(inv *inventory.Inventory) []string {
-	var out []string
-	for _, t := range inv.Tiers {
-		out = append(out, t.Branch)
-	}
-	return out
 }
 
 // Checkout writes the tree of rev into dst (a new directory), without .git: what

@@ -143,6 +143,15 @@ func DefaultNamespace(shopset string) string {
 	return "shopset-" + shopset
 }
 
+// Branches lists the tiers' branches, lowest tier first.
+func (inv *Inventory) Branches() []string {
+	out := make([]string, 0, len(inv.Tiers))
+	for _, t := range inv.Tiers {
+		out = append(out, t.Branch)
+	}
+	return out
+}
+
 // ShopSet returns the ShopSet called name.
 func (inv *Inventory) ShopSet(name string) (ShopSet, bool) {
 	if inv == nil {
