@@ -58,6 +58,7 @@ It fails closed: a failure is never answered with an empty list. Endpoints:
 	f.DurationVar(&cfg.GitTimeout, "git-timeout", generator.DefaultGitTimeout, "time limit of one fetch or snapshot")
 	f.Float64Var(&cfg.MaxRemovalShare, "max-removal-share", generator.DefaultMaxRemovalShare,
 		"share of served ShopSets one inventory change may remove without a confirming \""+generator.ConfirmRemovalTrailer+": N\" commit trailer")
+	f.DurationVar(&cfg.MaxStale, "max-stale", generator.DefaultMaxStale, "how long Git may fail while the last good snapshot is served; then getparams answers 503 so the ApplicationSet shows the outage")
 	f.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", generator.DefaultMaxRequestBytes, "largest request body accepted")
 	f.StringVar(&cfg.DefaultRevision, "default-revision", "main", "inventory revision when a request names none")
 	f.StringVar(&cfg.DefaultPath, "default-path", "shopsets.yaml", "inventory path when a request names none")

@@ -210,17 +210,39 @@ func TestArgoCDFailClosed(t *testing.T) {
 		assert.Empty(t, apps)
 	})
 
+	t.Run("Git down longer than MaxStale", func(t *testing.T) {
+		f := newFixtureWith(t, "http", func(f *fixture) { f.cfg.MaxStale = time.Nanosecond })
+		a := f.argo(t)
+		_, err := a.applications()
+		require.NoError(t, err)
+		f.git.SetDown(true)
+		f.gen.Refresh(context.Background())
+		apps, err := a.applications()
+		require.Error(t, err, "an outage that lasts must show in the ApplicationSet")
+		assert.Contains(t, err.Error(), "longer than the 1ns a snapshot may be served stale")
+		assert.Empty(t, apps)
+		assert.False(t, f.status(t).Repositories[0].Views[0].Stale)
+
+		f.git.SetDown(false)
+		f.gen.Refresh(context.Background())
+		_, err = a.applications()
+		require.NoError(t, err, "it recovers once Git answers")
+	})
+
+	// A broken inventory is an error even with a good snapshot in hand: Argo CD shows it
+	// in the ApplicationSet and keeps every Application as it is.
 	t.Run("broken inventory after a good snapshot", func(t *testing.T) {
 		f := newFixture(t, "file")
 		a := f.argo(t)
-		before, err := a.applications()
+		_, err := a.applications()
 		require.NoError(t, err)
 		f.commitInventory(t, f.inventory(t)+"unknownField: 1\n", "Break the inventory")
-		after, err := a.applications()
-		require.NoError(t, err)
-		assert.Equal(t, appNames(before), appNames(after))
+		apps, err := a.applications()
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `unknown field "unknownField"`)
+		assert.Empty(t, apps)
 		view := f.status(t).Repositories[0].Views[0]
-		assert.True(t, view.Stale)
+		assert.False(t, view.Stale)
 		assert.Contains(t, view.LastError, `unknown field "unknownField"`)
 	})
 

@@ -46,6 +46,9 @@ type Config struct {
 	// MaxRemovalShare is the share of served ShopSets one inventory change may remove
 	// without a confirming commit trailer; removing all of them always needs one.
 	MaxRemovalShare float64
+	// MaxStale is how long a failing Git server is served around with the last good
+	// snapshot; after that getparams answers 503, so the outage shows in Argo CD.
+	MaxStale time.Duration
 	// MaxRequestBytes bounds a request body.
 	MaxRequestBytes int64
 	// DefaultRevision and DefaultPath are the inventory's revision and path when a request
@@ -61,6 +64,7 @@ const (
 	DefaultGitTimeout      = 2 * time.Minute
 	DefaultMaxRemovalShare = 0.5
 	DefaultMaxRequestBytes = 1 << 20
+	DefaultMaxStale        = 10 * time.Minute
 )
 
 func (c *Config) setDefaults() {
@@ -75,6 +79,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxRemovalShare == 0 {
 		c.MaxRemovalShare = DefaultMaxRemovalShare
+	}
+	if c.MaxStale == 0 {
+		c.MaxStale = DefaultMaxStale
 	}
 	if c.MaxRequestBytes == 0 {
 		c.MaxRequestBytes = DefaultMaxRequestBytes

@@ -2,7 +2,6 @@ package generator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -41,6 +40,7 @@ type source struct {
 	heads         map[string]string
 	syncErr       error
 	syncErrAt     time.Time
+	failingSince  time.Time // first failure of the current run of failed checks
 	fetchedAt     time.Time
 	refreshErrors uint64
 	views         map[viewKey]*view
@@ -58,6 +58,8 @@ type view struct {
 	good  *snapshot.Snapshot
 	err   error
 	errAt time.Time
+	// errSince is when the current run of failed builds began.
+	errSince time.Time
 	// building is closed when the build in flight ends; nil when none runs.
 	building chan struct{}
 }
@@ -116,6 +118,9 @@ func (s *source) ensureFresh(ctx context.Context, force bool) (checked bool, err
 		s.fetchedAt = s.checkedAt
 	}
 	if err != nil {
+		if s.syncErr == nil {
+			s.failingSince = s.checkedAt
+		}
 		s.syncErr, s.syncErrAt = err, s.checkedAt
 		s.refreshErrors++
 		s.log.Warn("refreshing the mirror failed", "error", err)
@@ -175,7 +180,7 @@ func (s *source) get(ctx context.Context, key viewKey) (snap *snapshot.Snapshot,
 		version := s.version.Load()
 		if version == 0 || v.built == version {
 			defer v.mu.Unlock()
-			return v.serve(s.url, syncErr)
+			return v.serve(s.url, s.outage(syncErr), s.cfg.MaxStale)
 		}
 		if v.building == nil {
 			done := make(chan struct{})
@@ -186,7 +191,7 @@ func (s *source) get(ctx context.Context, key viewKey) (snap *snapshot.Snapshot,
 		}
 		if v.good != nil && !checked {
 			defer v.mu.Unlock()
-			return v.serve(s.url, syncErr)
+			return v.serve(s.url, s.outage(syncErr), s.cfg.MaxStale)
 		}
 		done := v.building
 		v.mu.Unlock()
@@ -198,17 +203,45 @@ func (s *source) get(ctx context.Context, key viewKey) (snap *snapshot.Snapshot,
 	}
 }
 
+// outage is a failing remote and since when it fails; the zero outage when syncErr is nil.
+type outage struct {
+	err   error
+	since time.Time
+}
+
+func (s *source) outage(syncErr error) outage {
+	if syncErr == nil {
+		return outage{}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return outage{syncErr, s.failingSince}
+}
+
 // serve decides what a view answers now; v.mu is held.
-func (v *view) serve(url string, syncErr error) (*snapshot.Snapshot, bool, error) {
+//
+// An inventory that fails validation or a removal guard is answered with its error even
+// when an earlier snapshot is good: Argo CD then shows it in the ApplicationSet's
+// conditions and leaves every Application as it is, where a stale answer would hide it.
+// A failing Git server is served around with the last good snapshot for up to maxStale,
+// then answered with its error too, so an outage that lasts shows in Argo CD.
+func (v *view) serve(url string, git outage, maxStale time.Duration) (*snapshot.Snapshot, bool, error) {
+	gitFailure := v.err != nil && statusOf(v.err) == http.StatusServiceUnavailable
 	switch {
-	case v.err != nil && (v.good == nil || errors.Is(v.err, errRemoval)):
+	case v.err != nil && (v.good == nil || !gitFailure):
 		return nil, false, v.err
-	case v.good == nil && syncErr != nil:
-		return nil, false, syncErr
+	case v.good == nil && git.err != nil:
+		return nil, false, git.err
 	case v.good == nil:
 		return nil, false, fmt.Errorf("%w: %s has not been fetched yet", gitrepo.ErrUnavailable, url)
+	case git.err != nil && time.Since(git.since) > maxStale:
+		return nil, false, fmt.Errorf("%w (failing since %s, longer than the %s a snapshot may be served stale)",
+			git.err, git.since.UTC().Format(time.RFC3339), maxStale)
+	case gitFailure && time.Since(v.errSince) > maxStale:
+		return nil, false, fmt.Errorf("%w (failing since %s, longer than the %s a snapshot may be served stale)",
+			v.err, v.errSince.UTC().Format(time.RFC3339), maxStale)
 	}
-	return v.good, v.err != nil || syncErr != nil, nil
+	return v.good, gitFailure || git.err != nil, nil
 }
 
 // build computes the view's snapshot at version without holding v.mu (reads of the
@@ -232,6 +265,9 @@ func (s *source) build(ctx context.Context, v *view, version uint64, done chan s
 	if err != nil {
 		if statusOf(err) == http.StatusServiceUnavailable { // a passing Git failure: retry on the next request
 			v.built = 0
+		}
+		if v.err == nil {
+			v.errSince = time.Now()
 		}
 		v.err, v.errAt = err, time.Now()
 		s.log.Warn("snapshot refused", "revision", v.key.revision, "path", v.key.path, "error", err)

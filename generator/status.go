@@ -91,7 +91,9 @@ func (s *Server) Status() Status {
 		src.mu.Lock()
 		rs := RepoStatus{URL: url, RefreshErrors: src.refreshErrors, LastChecked: timePtr(src.checkedAt), LastFetched: timePtr(src.fetchedAt)}
 		syncErr := src.syncErr
+		git := outage{}
 		if syncErr != nil {
+			git = outage{syncErr, src.failingSince}
 			rs.LastError, rs.LastErrorAt = syncErr.Error(), timePtr(src.syncErrAt)
 		}
 		views := make([]*view, 0, len(src.views))
@@ -106,14 +108,14 @@ func (s *Server) Status() Status {
 			return compare(a.key.path, b.key.path)
 		})
 		for _, v := range views {
-			rs.Views = append(rs.Views, v.status(now, syncErr != nil))
+			rs.Views = append(rs.Views, v.status(now, git, s.cfg.MaxStale))
 		}
 		st.Repositories = append(st.Repositories, rs)
 	}
 	return st
 }
 
-func (v *view) status(now time.Time, syncFailed bool) ViewStatus {
+func (v *view) status(now time.Time, git outage, maxStale time.Duration) ViewStatus {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	vs := ViewStatus{Revision: v.key.revision, Path: v.key.path, Tiers: []snapshot.Tier{},
@@ -126,7 +128,7 @@ func (v *view) status(now time.Time, syncFailed bool) ViewStatus {
 		vs.InventoryCommit = v.good.InventoryCommit
 		vs.SnapshotBuilt = timePtr(v.good.Built)
 		vs.SnapshotAgeSeconds = now.Sub(v.good.Built).Seconds()
-		vs.Stale = v.err != nil || syncFailed
+		_, vs.Stale, _ = v.serve("", git, maxStale)
 		vs.ShopSets = len(v.good.Params)
 		vs.Tiers = v.good.Tiers
 		for name, hosts := range v.good.Placement.ByShopSet {
