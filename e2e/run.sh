@@ -23,8 +23,22 @@ for tool in etcd redis-server git; do
 done
 
 bin="$(e2e/build.sh "$which" | tail -n 1)"
+# Both versions run side by side (each on its own ports and directory); their output is
+# printed one after the other once both are done.
+out="$(mktemp -d)"
+pids=()
+for v in "${versions[@]}"; do
+	SHOPSET_E2E_BIN="$bin" SHOPSET_E2E_ARGOCD="$v" \
+		go test -tags e2e -count=1 -timeout 25m -v "$@" ./e2e/ >"$out/$v.log" 2>&1 &
+	pids+=($!)
+done
+status=0
+for i in "${!versions[@]}"; do
+	wait "${pids[$i]}" || status=1
+done
 for v in "${versions[@]}"; do
 	echo "== e2e against Argo CD $v"
-	SHOPSET_E2E_BIN="$bin" SHOPSET_E2E_ARGOCD="$v" \
-		go test -tags e2e -count=1 -timeout 25m -v "$@" ./e2e/
+	cat "$out/$v.log"
 done
+rm -rf "$out"
+exit "$status"
