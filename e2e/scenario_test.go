@@ -252,6 +252,50 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 		p.checkApplications(ctx, cur)
 	})
 
+	s.step("8. a change that breaks a policy: Argo CD shows the violation and applies nothing", func() {
+		cur := p.inventory(ctx)
+		const file = "configurations/production/resources.yaml"
+		sizing := p.show(ctx, "tier/dev", file)
+		require.Contains(t, sizing, "memory: 512Mi")
+		p.push(ctx, "tier/dev", map[string]string{file: strings.Replace(sizing, "memory: 512Mi", "memory: 64Gi", 1)},
+			"api: 64Gi of memory in production")
+		dev := filter(cur.ShopSets, "dev")
+		var production []inventory.ShopSet
+		for _, d := range dev {
+			if d.Configuration == "production" {
+				production = append(production, d)
+			}
+		}
+		require.NotEmpty(t, production)
+		for _, d := range production {
+			app := "shopset-" + d.Name
+			s.eventually(2*time.Minute, app+" to show the policy violation", func() (bool, string) {
+				a, err := p.home.get(ctx, gvrApplication, "argocd", app)
+				if err != nil || a == nil {
+					return false, fmt.Sprint(err)
+				}
+				conds, _, _ := unstructured.NestedSlice(a.Object, "status", "conditions")
+				for _, c := range conds {
+					msg, _ := c.(map[string]any)["message"].(string)
+					if strings.Contains(msg, `Deployment/api: container "api" has memory limit 64Gi, above the maximum`) {
+						t.Logf("%s: %s", app, msg)
+						return true, ""
+					}
+				}
+				return false, fmt.Sprintf("conditions: %v", conds)
+			})
+			api, err := p.clusters[d.Cluster].get(ctx, gvrDeployment, "shopset-"+d.Name, "api")
+			require.NoError(t, err)
+			require.NotNil(t, api)
+			containers, _, _ := unstructured.NestedSlice(api.Object, "spec", "template", "spec", "containers")
+			limit, _, _ := unstructured.NestedString(containers[0].(map[string]any), "resources", "limits", "memory")
+			assert.Equal(t, "512Mi", limit, "%s: nothing was applied", app)
+		}
+
+		p.push(ctx, "tier/dev", map[string]string{file: sizing}, "Revert \"api: 64Gi of memory in production\"")
+		p.waitShopSets(ctx, cur)
+	})
+
 	s.report()
 }
 
