@@ -189,8 +189,17 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 			return slices.ContainsFunc(tier.Held, func(c gitrepo.Commit) bool { return c.ID == held }),
 				fmt.Sprintf("prod: head %s pinned %s held %v", tier.Head, tier.Pinned, tier.Held)
 		})
+		// The controller takes the refresh annotation off once a reconcile has used the
+		// generator's answer, which now reports the commit held.
 		p.refreshAppSet(ctx, "shopsets")
-		time.Sleep(5 * time.Second) // a reconcile of the ApplicationSet and of every Application
+		s.eventually(time.Minute, "the ApplicationSet to reconcile", func() (bool, string) {
+			set, err := p.home.get(ctx, gvrApplicationSet, "argocd", "shopsets")
+			if err != nil || set == nil {
+				return false, fmt.Sprint(err)
+			}
+			_, pending := set.GetAnnotations()[refreshAnnotation]
+			return !pending, "refresh annotation still set"
+		})
 		assert.Equal(t, before, p.revisions(ctx), "no Application's revision moved")
 		p.checkShopSets(ctx, cur)
 	})
@@ -396,12 +405,14 @@ func (p *platform) applyApplicationSet(ctx context.Context, file string) {
 	require.NoError(t, p.home.apply(ctx, "e2e", set))
 }
 
+const refreshAnnotation = "argocd.argoproj.io/application-set-refresh"
+
 // refreshAppSet asks the ApplicationSet controller to reconcile now, as Argo CD's own
 // Git webhook handler does: with the refresh annotation. The controller removes it only
 // after a reconcile that succeeds, and reacts only when it is newly added, so after a
 // generator error it is taken off and put back (otherwise Argo CD retries after 3 minutes).
 func (p *platform) refreshAppSet(ctx context.Context, name string) {
-	const key = "argocd.argoproj.io/application-set-refresh"
+	const key = refreshAnnotation
 	r := p.home.dyn.Resource(gvrApplicationSet).Namespace("argocd")
 	set, err := r.Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
