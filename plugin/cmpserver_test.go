@@ -256,6 +256,7 @@ func TestParametersWireFormat(t *testing.T) {
 	params := v1alpha1.ApplicationSourcePluginParameters{
 		{Name: "name", String_: str("a-1")},
 		{Name: "components", OptionalArray: &v1alpha1.OptionalArray{Array: []string{"x", "y"}}},
+		{Name: "maxMemoryLimit", String_: str("10Gi")},
 	}
 	environ, err := params.Environ()
 	require.NoError(t, err)
@@ -273,6 +274,7 @@ func TestParametersWireFormat(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "a-1", s.Name)
 	assert.Equal(t, []string{"x", "y"}, s.Components)
+	assert.Equal(t, "10Gi", s.MaxMemoryLimit)
 }
 
 // A routing Application renders the routing table from a checkout of the inventory's

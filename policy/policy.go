@@ -330,7 +330,8 @@ func (p *Policies) findRules() {
 	}
 }
 
-// Params are the ShopSet's parameters as policies see them in data.shopset.
+// Params are the ShopSet's parameters as policies see them in data.shopset; maxMemoryLimit
+// is "" when the ShopSet's configuration sets none.
 func Params(s render.ShopSet) map[string]any {
 	comps := make([]any, 0, len(s.Components))
 	for _, c := range s.Components {
@@ -339,6 +340,7 @@ func Params(s render.ShopSet) map[string]any {
 	return map[string]any{
 		"name": s.Name, "namespace": s.Namespace, "tier": s.Tier,
 		"configuration": s.Configuration, "cluster": s.Cluster, "components": comps,
+		"maxMemoryLimit": s.MaxMemoryLimit,
 	}
 }
 

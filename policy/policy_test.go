@@ -184,7 +184,7 @@ func TestExamplesPass(t *testing.T) {
 		tier, _, _ := inv.Tier(s.Tier)
 		tree, err := examples.Tree(tier.Branch)
 		require.NoError(t, err)
-		out, res, err := policy.Render(context.Background(), tree, render.FromInventory(s))
+		out, res, err := policy.Render(context.Background(), tree, render.FromInventory(inv, s))
 		require.NoError(t, err, s.Name)
 		assert.NotEmpty(t, out)
 		assert.Empty(t, res.Warn, s.Name)

@@ -54,13 +54,18 @@ type ShopSet struct {
 	Configuration string
 	Cluster       string
 	Components    []string
+	// MaxMemoryLimit is the configuration's maximum container memory limit, a Kubernetes
+	// quantity or "". The render does not use it: policies read it as
+	// data.shopset.maxMemoryLimit.
+	MaxMemoryLimit string
 }
 
-// FromInventory returns the render parameters of an inventory's ShopSet.
-func FromInventory(s inventory.ShopSet) ShopSet {
+// FromInventory returns the parameters of the inventory's ShopSet s.
+func FromInventory(inv *inventory.Inventory, s inventory.ShopSet) ShopSet {
 	return ShopSet{
 		Name: s.Name, Namespace: s.Namespace, Tier: s.Tier,
 		Configuration: s.Configuration, Cluster: s.Cluster, Components: s.Components,
+		MaxMemoryLimit: inv.MaxMemoryLimit(s),
 	}
 }
 

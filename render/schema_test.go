@@ -18,7 +18,7 @@ func TestSchemaSubsetChangesNothing(t *testing.T) {
 		tier, _, _ := inv.Tier(s.Tier)
 		tree, err := examples.Tree(tier.Branch)
 		require.NoError(t, err)
-		p := FromInventory(s)
+		p := FromInventory(inv, s)
 		full, err := render(tree, p, false)
 		require.NoError(t, err)
 		subset, err := render(tree, p, true)
