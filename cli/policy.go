@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"reflect"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -104,7 +105,7 @@ func validateRenders(ctx context.Context, env Env, f *repoFlags) error {
 			errs = append(errs, fmt.Errorf("shopset %q: reading %s at %.12s: %w", s.Name, tier.Branch, tier.Pinned, err))
 			continue
 		}
-		_, res, err := policy.Render(ctx, tree, render.FromInventory(s))
+		_, res, err := policy.Render(ctx, tree, render.FromInventory(snap.Inventory, s))
 		res.Report(env.Stderr, s.Name)
 		if err != nil {
 			errs = append(errs, err)
@@ -131,14 +132,19 @@ type policyCheck struct {
 }
 
 // checkHeadPolicies checks, on the head side of a diff, every ShopSet whose manifests
-// differ and every ShopSet of a tier whose revision moved (its policies may have): what
-// the plugin would refuse once the change is merged.
+// differ, every ShopSet whose parameters as policies see them changed (a configuration's
+// maxMemoryLimit in the inventory) and every ShopSet of a tier whose revision moved (its
+// policies may have): what the plugin would refuse once the change is merged.
 func checkHeadPolicies(ctx context.Context, r *gitrepo.Repo, report *review.Report) []policyCheck {
 	inReport := map[string]bool{}
 	for _, s := range report.ShopSets {
 		if s.Head != nil {
 			inReport[s.Name] = true
 		}
+	}
+	baseParams := map[string]map[string]any{}
+	for _, s := range report.Base.Inventory.ShopSets {
+		baseParams[s.Name] = policy.Params(render.FromInventory(report.Base.Inventory, s))
 	}
 	head := report.Head
 	trees := map[string]fs.FS{}
@@ -149,7 +155,9 @@ func checkHeadPolicies(ctx context.Context, r *gitrepo.Repo, report *review.Repo
 				continue
 			}
 			commit := head.Revisions[t.Name]
-			if !inReport[s.Name] && report.Base.Revisions[t.Name] == commit {
+			params := render.FromInventory(head.Inventory, s)
+			if !inReport[s.Name] && report.Base.Revisions[t.Name] == commit &&
+				reflect.DeepEqual(baseParams[s.Name], policy.Params(params)) {
 				continue
 			}
 			c := policyCheck{name: s.Name, tier: s.Tier, cluster: s.Cluster}
@@ -163,7 +171,7 @@ func checkHeadPolicies(ctx context.Context, r *gitrepo.Repo, report *review.Repo
 				}
 				trees[commit] = tree
 			}
-			_, c.res, c.err = policy.Render(ctx, tree, render.FromInventory(s))
+			_, c.res, c.err = policy.Render(ctx, tree, params)
 			if c.err != nil || len(c.res.Warn) > 0 || len(c.res.Exempt) > 0 {
 				out = append(out, c)
 			}

@@ -132,3 +132,56 @@ func TestValidateRenderAndDiff(t *testing.T) {
 		assert.Contains(t, r.stderr, "would be refused by its tier's policies on the head side", format)
 	}
 }
+
+// TestMaxMemoryLimitFromInventory lowers production's maxMemoryLimit on main: every
+// command that renders from the inventory hands it to the policies, and diff checks the
+// head side although no manifest changes.
+func TestMaxMemoryLimitFromInventory(t *testing.T) {
+	repo, err := examples.BuildRepo(context.Background(), filepath.Join(t.TempDir(), "repo"))
+	require.NoError(t, err)
+	before := repo.Branches["main"]
+	f := filepath.Join(repo.Dir, examples.InventoryFile) // main is checked out there
+	b, err := os.ReadFile(f)
+	require.NoError(t, err)
+	lowered := strings.Replace(string(b), "maxMemoryLimit: 10Gi", "maxMemoryLimit: 256Mi", 1)
+	require.NotEqual(t, string(b), lowered)
+	require.NoError(t, os.WriteFile(f, []byte(lowered), 0o644))
+	gitIn(t, repo.Dir, "commit", "--quiet", "-am", "Lower production's maximum memory limit")
+	devTree := filepath.Join(t.TempDir(), "dev")
+	gitIn(t, repo.Dir, "worktree", "add", "--quiet", devTree, "tier/dev")
+
+	const (
+		api        = `Deployment/api: container "api" has memory limit 512Mi, above the maximum 256Mi`
+		storefront = `Deployment/storefront: container "storefront" has memory limit 768Mi, above the maximum 256Mi`
+	)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		out  string // in stdout, else in stderr
+		err  []string
+	}{
+		{name: "render --repo", args: []string{"render", "c-2", "--repo", repo.Dir}, code: 1,
+			err: []string{`error: shopset "c-2": 2 policy violation(s):`, api, storefront}},
+		{name: "render --dir", args: []string{"render", "c-2", "-f", f, "--dir", devTree}, code: 1,
+			err: []string{`error: shopset "c-2": 2 policy violation(s):`, api, storefront}},
+		{name: "staging keeps its own maximum", args: []string{"render", "s-1", "-f", f, "--dir", devTree}, code: 0,
+			out: "kind: Deployment"},
+		{name: "validate --render", args: []string{"validate", "--render", "--repo", repo.Dir}, code: 1,
+			err: []string{`error: shopset "a-1": 2 policy violation(s):`, `error: shopset "c-2": 2 policy violation(s):`, api}},
+		{name: "diff", args: []string{"diff", "--repo", repo.Dir, "--base", before, "--head", "main"}, code: 2,
+			out: "deny: " + storefront, err: []string{"would be refused by its tier's policies on the head side"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, nil, tc.args...)
+			assert.Equal(t, tc.code, r.code, r.stderr)
+			assert.Contains(t, r.stdout, tc.out)
+			for _, w := range tc.err {
+				assert.Contains(t, r.stderr, w)
+			}
+			if tc.code == 0 {
+				assert.Empty(t, r.stderr)
+			}
+		})
+	}
+}

@@ -79,7 +79,7 @@ and exemptions go to stderr.`,
 				return fmt.Errorf("shopset %q not found in %s", args[0], path)
 			}
 			if showOverlay {
-				out, err := render.Overlay(render.FromInventory(s))
+				out, err := render.Overlay(render.FromInventory(inv, s))
 				if err != nil {
 					return err
 				}
@@ -91,7 +91,7 @@ and exemptions go to stderr.`,
 				return fmt.Errorf("shopset %q: opening checkout: %w", s.Name, err)
 			}
 			defer root.Close()
-			out, res, err := policy.Render(cmd.Context(), root.FS(), render.FromInventory(s))
+			out, res, err := policy.Render(cmd.Context(), root.FS(), render.FromInventory(inv, s))
 			res.Report(env.Stderr, s.Name)
 			if err != nil {
 				return err
@@ -120,7 +120,7 @@ func renderFromRepo(ctx context.Context, env Env, f *repoFlags, name string, sho
 	if !ok {
 		return fmt.Errorf("shopset %q not found in %s at %s", name, f.path, f.revision)
 	}
-	params := render.FromInventory(s)
+	params := render.FromInventory(snap.Inventory, s)
 	if showOverlay {
 		out, err := render.Overlay(params)
 		if err != nil {
@@ -155,13 +155,14 @@ func newPlugin(env Env) *cobra.Command {
 directory is the checkout Argo CD streamed; the ShopSet comes from the Application's
 plugin env or plugin parameters:
 
-  plugin env              plugin parameter   required
-  SHOPSET_NAME            name               yes
-  SHOPSET_TIER            tier               yes
-  SHOPSET_CONFIGURATION   configuration      yes
-  SHOPSET_CLUSTER         cluster            yes
-  SHOPSET_NAMESPACE       namespace          no (default shopset-<name>)
-  SHOPSET_COMPONENTS      components         no (env: comma-separated; parameter: array)
+  plugin env                 plugin parameter   required
+  SHOPSET_NAME               name               yes
+  SHOPSET_TIER               tier               yes
+  SHOPSET_CONFIGURATION      configuration      yes
+  SHOPSET_CLUSTER            cluster            yes
+  SHOPSET_NAMESPACE          namespace          no (default shopset-<name>)
+  SHOPSET_COMPONENTS         components         no (env: comma-separated; parameter: array)
+  SHOPSET_MAX_MEMORY_LIMIT   maxMemoryLimit     no (a quantity such as 10Gi, for the policies)
 
 Argo CD passes plugin env as ARGOCD_ENV_<name> and parameters as ARGOCD_APP_PARAMETERS;
 nothing else of the environment is read. Manifests go to stdout only on success.`,

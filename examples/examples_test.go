@@ -27,7 +27,7 @@ func TestExampleShopSetsRender(t *testing.T) {
 			require.True(t, ok)
 			tree, err := examples.Tree(tier.Branch)
 			require.NoError(t, err)
-			out, err := render.Render(tree, render.FromInventory(s))
+			out, err := render.Render(tree, render.FromInventory(inv, s))
 			require.NoError(t, err)
 			golden.Assert(t, filepath.Join("testdata", "render", s.Name+".yaml"), out)
 		})

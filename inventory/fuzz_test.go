@@ -24,6 +24,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(base))
+	f.Add([]byte(base + "    maxMemoryLimit: 1.5e3Ki\n"))
 	f.Add([]byte("a: &a [*a]\n"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -59,7 +59,11 @@ type Cluster struct {
 type Configuration struct {
 	Name        string
 	Description string
-	Pos         Position
+	// MaxMemoryLimit is the largest memory limit a container of a ShopSet with this
+	// configuration may ask for: a Kubernetes quantity as written (10Gi), or empty when
+	// the inventory sets none. Policies read it as data.shopset.maxMemoryLimit.
+	MaxMemoryLimit string
+	Pos            Position
 }
 
 // ShopSet is one copy of the e-commerce stack.
@@ -203,6 +207,13 @@ func (inv *Inventory) Configuration(name string) (Configuration, bool) {
 		}
 	}
 	return Configuration{}, false
+}
+
+// MaxMemoryLimit returns the maximum memory limit of the ShopSet's configuration, or ""
+// when its configuration sets none.
+func (inv *Inventory) MaxMemoryLimit(s ShopSet) string {
+	c, _ := inv.Configuration(s.Configuration)
+	return c.MaxMemoryLimit
 }
 
 // Sorted returns the ShopSets in rollout order: by tier (lowest first), then

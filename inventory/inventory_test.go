@@ -36,24 +36,33 @@ func TestLoadValid(t *testing.T) {
 			{Name: "cluster-c", Server: "http://c.k8s.example/k8s/clusters/c-1", FailureDomain: "cluster-c", State: inventory.StateDown, Pos: pos(22, 5)},
 		},
 		Configurations: []inventory.Configuration{
-			{Name: "production", Description: "Settings every real shop runs with.", Pos: pos(27, 5)},
-			{Name: "staging", Pos: pos(29, 5)},
+			{Name: "production", Description: "Settings every real shop runs with.", MaxMemoryLimit: "10Gi", Pos: pos(27, 5)},
+			{Name: "staging", MaxMemoryLimit: "2147483648", Pos: pos(30, 5)},
 		},
 		ShopSets: []inventory.ShopSet{
-			{Name: "p-2", Tier: "prod", Configuration: "production", Cluster: "cluster-b", Namespace: "shopset-p-2", Pos: pos(32, 5)},
+			{Name: "p-2", Tier: "prod", Configuration: "production", Cluster: "cluster-b", Namespace: "shopset-p-2", Pos: pos(34, 5)},
 			{Name: "a-1", Tier: "beta-prod", Configuration: "production", Cluster: "cluster-a", Namespace: "shopset-a-1",
-				Components: []string{"maintenance"}, Pos: pos(36, 5)},
+				Components: []string{"maintenance"}, Pos: pos(38, 5)},
 			{Name: "d-1", Tier: "dev", Configuration: "staging", Cluster: "cluster-a", Namespace: "shopset-d-1",
-				Components: []string{"maintenance", "debug"}, Pos: pos(42, 5)},
-			{Name: "p-1", Tier: "prod", Configuration: "production", Cluster: "cluster-c", Namespace: "custom-ns", Pos: pos(49, 5)},
+				Components: []string{"maintenance", "debug"}, Pos: pos(44, 5)},
+			{Name: "p-1", Tier: "prod", Configuration: "production", Cluster: "cluster-c", Namespace: "custom-ns", Pos: pos(51, 5)},
 		},
 		Placement: inventory.Placement{Redundancy: 2},
 		Shops: []inventory.Shop{
-			{Host: "hoge.shop.example", Tier: "prod", Configuration: "production", Redundancy: 2, Pos: pos(59, 5)},
-			{Host: "fuga.shop.example", Tier: "dev", Configuration: "staging", Redundancy: 1, Pos: pos(61, 5)},
+			{Host: "hoge.shop.example", Tier: "prod", Configuration: "production", Redundancy: 2, Pos: pos(61, 5)},
+			{Host: "fuga.shop.example", Tier: "dev", Configuration: "staging", Redundancy: 1, Pos: pos(63, 5)},
 		},
 	}
 	assert.Equal(t, want, inv)
+	for _, tc := range []struct{ shopset, want string }{
+		{"p-2", "10Gi"},       // production
+		{"d-1", "2147483648"}, // staging
+	} {
+		s, ok := inv.ShopSet(tc.shopset)
+		require.True(t, ok, tc.shopset)
+		assert.Equal(t, tc.want, inv.MaxMemoryLimit(s), tc.shopset)
+	}
+	assert.Empty(t, inv.MaxMemoryLimit(inventory.ShopSet{Name: "x", Configuration: "unknown"}))
 }
 
 func TestLoadMinimalAppliesDefaults(t *testing.T) {
@@ -266,6 +275,21 @@ shopsets.yaml:7:13: tiers[1].branch: duplicate branch "tier/dev" (first at line 
 			name: "relative server",
 			in:   strings.Replace(base, "https://a.k8s.example", "/api", 1),
 			want: `shopsets.yaml:10:13: clusters[0].server: invalid server URL "/api": must be an absolute URL starting with https:// or http://`,
+		},
+		{
+			name: "bad memory limits",
+			in: base + "    maxMemoryLimit: 10GB\n" +
+				"  - name: staging\n    maxMemoryLimit: -1Gi\n" +
+				"  - name: test\n    maxMemoryLimit: [1Gi]\n" +
+				"  - name: empty\n    maxMemoryLimit: 0\n" +
+				"  - name: flag\n    maxMemoryLimit: true\n" +
+				"  - name: spaced\n    maxMemoryLimit: 10 Gi\n",
+			want: `shopsets.yaml:13:21: configurations[0].maxMemoryLimit: invalid memory limit "10GB": not a Kubernetes quantity (such as 512Mi or 10Gi)
+shopsets.yaml:15:21: configurations[1].maxMemoryLimit: invalid memory limit "-1Gi": must be greater than zero
+shopsets.yaml:17:21: configurations[2].maxMemoryLimit: expected a quantity such as 10Gi, got a list
+shopsets.yaml:19:21: configurations[3].maxMemoryLimit: invalid memory limit "0": must be greater than zero
+shopsets.yaml:21:21: configurations[4].maxMemoryLimit: expected a quantity such as 10Gi, got a boolean
+shopsets.yaml:23:21: configurations[5].maxMemoryLimit: invalid memory limit "10 Gi": not a Kubernetes quantity (such as 512Mi or 10Gi)`,
 		},
 		{
 			name: "malformed YAML",

@@ -394,6 +394,22 @@ func (d *decoder) text(dst *string, check func(string) error) func(v *yaml.Node,
 	}
 }
 
+// quantity decodes a Kubernetes quantity into dst as written: a string, or an integer
+// (a number of bytes), as Kubernetes accepts both. check reports what is wrong with it.
+func (d *decoder) quantity(dst *string, check func(string) error) func(v *yaml.Node, l loc) {
+	return func(v *yaml.Node, l loc) {
+		if tag := v.ShortTag(); v.Kind != yaml.ScalarNode || tag != "!!str" && tag != "!!int" {
+			d.errorf(l, "expected a quantity such as 10Gi, got %s", describe(v))
+			return
+		}
+		*dst = v.Value
+		d.ok[l.path] = l.pos
+		if err := check(v.Value); err != nil {
+			d.errorf(l, "%v", err)
+		}
+	}
+}
+
 // integer decodes an integer field into dst, then reports check's objection
 // to the value, if any.
 func (d *decoder) integer(dst *int, check func(int) error) func(v *yaml.Node, l loc) {
@@ -538,6 +554,7 @@ func (d *decoder) configuration(v *yaml.Node, l loc) Configuration {
 	d.mapping(v, l,
 		field{"name", true, d.text(&c.Name, ValidDNSLabel)},
 		field{"description", false, d.text(&c.Description, nil)},
+		field{"maxMemoryLimit", false, d.quantity(&c.MaxMemoryLimit, ValidMemoryLimit)},
 	)
 	return c
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 const (
@@ -76,6 +78,19 @@ func validDNSSubdomain(s string) error {
 		if reason := dnsLabelProblem(label); reason != "" {
 			return problem("label %q: %s", label, reason)
 		}
+	}
+	return nil
+}
+
+// ValidMemoryLimit reports why s is not a memory limit: a positive Kubernetes quantity,
+// such as 512Mi or 10Gi.
+func ValidMemoryLimit(s string) error {
+	q, err := resource.ParseQuantity(s)
+	if err != nil {
+		return fmt.Errorf("invalid memory limit %q: not a Kubernetes quantity (such as 512Mi or 10Gi)", s)
+	}
+	if q.Sign() <= 0 {
+		return fmt.Errorf("invalid memory limit %q: must be greater than zero", s)
 	}
 	return nil
 }

@@ -251,11 +251,66 @@ func TestCMPServerPolicyDeny(t *testing.T) {
 	}
 }
 
+// The ShopSet's maxMemoryLimit, as the ApplicationSet passes it from the inventory,
+// reaches the tier's policies through Argo CD as plugin env or as a plugin parameter.
+func TestCMPServerMaxMemoryLimit(t *testing.T) {
+	startCMPServer(t)
+	clone, _ := tierClone(t, "tier/dev")
+	c2 := []string{"SHOPSET_NAME", "c-2", "SHOPSET_TIER", "dev", "SHOPSET_CONFIGURATION", "production",
+		"SHOPSET_CLUSTER", "cluster-c", "SHOPSET_COMPONENTS", "maintenance"}
+	denied := []string{
+		`shopset "c-2": 2 policy violation(s):`,
+		`Deployment/api: container "api" has memory limit 512Mi, above the maximum 256Mi`,
+		`Deployment/storefront: container "storefront" has memory limit 768Mi, above the maximum 256Mi`,
+	}
+	for _, tc := range []struct {
+		name    string
+		plugin  *v1alpha1.ApplicationSourcePlugin
+		wantErr []string
+	}{
+		{
+			name:   "the example's 10Gi, plugin env",
+			plugin: &v1alpha1.ApplicationSourcePlugin{Name: plugin.Name, Env: env(append(c2, "SHOPSET_MAX_MEMORY_LIMIT", "10Gi")...)},
+		},
+		{
+			name:    "256Mi, plugin env",
+			plugin:  &v1alpha1.ApplicationSourcePlugin{Name: plugin.Name, Env: env(append(c2, "SHOPSET_MAX_MEMORY_LIMIT", "256Mi")...)},
+			wantErr: denied,
+		},
+		{
+			name: "256Mi, plugin parameter",
+			plugin: &v1alpha1.ApplicationSourcePlugin{Name: plugin.Name, Env: env(c2...),
+				Parameters: v1alpha1.ApplicationSourcePluginParameters{{Name: "maxMemoryLimit", String_: str("256Mi")}}},
+			wantErr: denied,
+		},
+		{
+			name:    "not a quantity",
+			plugin:  &v1alpha1.ApplicationSourcePlugin{Name: plugin.Name, Env: env(append(c2, "SHOPSET_MAX_MEMORY_LIMIT", "10GB")...)},
+			wantErr: []string{`shopset "c-2": maxMemoryLimit: "10GB": invalid memory limit "10GB"`},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := generate(t, clone, tc.plugin, repository.WithCMPTarExcludedGlobs([]string{".git"}))
+			if tc.wantErr == nil {
+				require.NoError(t, err)
+				assert.NotEmpty(t, resp.Manifests)
+				return
+			}
+			require.Error(t, err)
+			assert.Nil(t, resp)
+			for _, w := range tc.wantErr {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
 // The JSON Argo CD puts in ARGOCD_APP_PARAMETERS is the one plugin.Params parses.
 func TestParametersWireFormat(t *testing.T) {
 	params := v1alpha1.ApplicationSourcePluginParameters{
 		{Name: "name", String_: str("a-1")},
 		{Name: "components", OptionalArray: &v1alpha1.OptionalArray{Array: []string{"x", "y"}}},
+		{Name: "maxMemoryLimit", String_: str("10Gi")},
 	}
 	environ, err := params.Environ()
 	require.NoError(t, err)
@@ -273,6 +328,7 @@ func TestParametersWireFormat(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "a-1", s.Name)
 	assert.Equal(t, []string{"x", "y"}, s.Components)
+	assert.Equal(t, "10Gi", s.MaxMemoryLimit)
 }
 
 // A routing Application renders the routing table from a checkout of the inventory's

@@ -38,7 +38,9 @@ const EnvParameters = "ARGOCD_APP_PARAMETERS"
 type field struct {
 	param, env string
 	required   bool
-	set        func(*render.ShopSet, []string)
+	// check reports what is wrong with one value; nil means inventory.ValidDNSLabel.
+	check func(string) error
+	set   func(*render.ShopSet, []string)
 }
 
 // Modes: a ShopSet's manifests, or the routing table from a checkout of the inventory.
@@ -55,12 +57,14 @@ const (
 )
 
 var fields = []field{
-	{"name", "SHOPSET_NAME", true, func(s *render.ShopSet, v []string) { s.Name = v[0] }},
-	{"tier", "SHOPSET_TIER", true, func(s *render.ShopSet, v []string) { s.Tier = v[0] }},
-	{"configuration", "SHOPSET_CONFIGURATION", true, func(s *render.ShopSet, v []string) { s.Configuration = v[0] }},
-	{"cluster", "SHOPSET_CLUSTER", true, func(s *render.ShopSet, v []string) { s.Cluster = v[0] }},
-	{"namespace", "SHOPSET_NAMESPACE", false, func(s *render.ShopSet, v []string) { s.Namespace = v[0] }},
-	{"components", "SHOPSET_COMPONENTS", false, func(s *render.ShopSet, v []string) { s.Components = v }},
+	{"name", "SHOPSET_NAME", true, nil, func(s *render.ShopSet, v []string) { s.Name = v[0] }},
+	{"tier", "SHOPSET_TIER", true, nil, func(s *render.ShopSet, v []string) { s.Tier = v[0] }},
+	{"configuration", "SHOPSET_CONFIGURATION", true, nil, func(s *render.ShopSet, v []string) { s.Configuration = v[0] }},
+	{"cluster", "SHOPSET_CLUSTER", true, nil, func(s *render.ShopSet, v []string) { s.Cluster = v[0] }},
+	{"namespace", "SHOPSET_NAMESPACE", false, nil, func(s *render.ShopSet, v []string) { s.Namespace = v[0] }},
+	{"components", "SHOPSET_COMPONENTS", false, nil, func(s *render.ShopSet, v []string) { s.Components = v }},
+	{"maxMemoryLimit", "SHOPSET_MAX_MEMORY_LIMIT", false, inventory.ValidMemoryLimit,
+		func(s *render.ShopSet, v []string) { s.MaxMemoryLimit = v[0] }},
 }
 
 // extraParams are the plugin parameters a ShopSet render does not use but a routing
@@ -103,8 +107,12 @@ func Params(getenv func(string) string) (render.ShopSet, error) {
 			}
 			continue
 		}
+		check := f.check
+		if check == nil {
+			check = inventory.ValidDNSLabel
+		}
 		for _, item := range v {
-			if err := inventory.ValidDNSLabel(item); err != nil {
+			if err := check(item); err != nil {
 				probs = append(probs, fmt.Sprintf("%s: %q: %v", f.param, item, err))
 			}
 		}

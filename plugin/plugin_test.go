@@ -87,6 +87,36 @@ func TestParams(t *testing.T) {
 			wantErr: `shopset "A_1": name: "A_1": `,
 		},
 		{
+			name: "max memory limit, plugin env",
+			vars: merge(fullEnv(), map[string]string{"ARGOCD_ENV_SHOPSET_MAX_MEMORY_LIMIT": "10Gi"}),
+			want: render.ShopSet{Name: "a-1", Namespace: "shopset-a-1", Tier: "prod", Configuration: "production",
+				Cluster: "cluster-a", MaxMemoryLimit: "10Gi"},
+		},
+		{
+			name: "max memory limit, plugin parameter",
+			vars: merge(fullEnv(), map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"maxMemoryLimit","string":"2Gi"}]`}),
+			want: render.ShopSet{Name: "a-1", Namespace: "shopset-a-1", Tier: "prod", Configuration: "production",
+				Cluster: "cluster-a", MaxMemoryLimit: "2Gi"},
+		},
+		{
+			name:    "max memory limit that is no quantity",
+			vars:    merge(fullEnv(), map[string]string{"ARGOCD_ENV_SHOPSET_MAX_MEMORY_LIMIT": "10GB"}),
+			wantErr: `shopset "a-1": maxMemoryLimit: "10GB": invalid memory limit "10GB": not a Kubernetes quantity (such as 512Mi or 10Gi)`,
+		},
+		{
+			name: "max memory limits that disagree",
+			vars: merge(fullEnv(), map[string]string{
+				"ARGOCD_ENV_SHOPSET_MAX_MEMORY_LIMIT": "10Gi",
+				"ARGOCD_APP_PARAMETERS":               `[{"name":"maxMemoryLimit","string":"2Gi"}]`,
+			}),
+			wantErr: `shopset "a-1": maxMemoryLimit: plugin env SHOPSET_MAX_MEMORY_LIMIT="10Gi" and plugin parameter "maxMemoryLimit"="2Gi" disagree`,
+		},
+		{
+			name:    "max memory limit as an array",
+			vars:    merge(fullEnv(), map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"maxMemoryLimit","array":["2Gi"]}]`}),
+			wantErr: `shopset parameters: plugin parameter "maxMemoryLimit" must be a string, not an array`,
+		},
+		{
 			name:    "malformed parameters",
 			vars:    merge(fullEnv(), map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":`}),
 			wantErr: `shopset parameters: ARGOCD_APP_PARAMETERS is not a JSON list of parameters: unexpected end of JSON input`,

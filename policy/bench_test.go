@@ -38,13 +38,14 @@ func BenchmarkRenderWithPolicies(b *testing.B) {
 	}
 }
 
-// BenchmarkCheck is the policy part alone: load, compile and check a rendered ShopSet.
+// BenchmarkCheck is the policy part alone: load, compile and check a rendered ShopSet,
+// as policy.Render does.
 func BenchmarkCheck(b *testing.B) {
 	tree, err := examples.Tree("tier/dev")
 	if err != nil {
 		b.Fatal(err)
 	}
-	out, err := render.Render(tree, shopset)
+	m, err := render.RenderManifests(tree, shopset)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -54,11 +55,7 @@ func BenchmarkCheck(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		objs, err := policy.Objects(out)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := p.Check(ctx, objs, policy.Params(shopset)); err != nil {
+		if _, err := p.CheckRendered(ctx, m, shopset); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -11,7 +11,8 @@
 //
 //	input          the object itself, as conftest gives it
 //	data.shopset   the ShopSet's parameters: name, namespace, tier, configuration,
-//	               cluster, components
+//	               cluster, components, and maxMemoryLimit (the configuration's in
+//	               the inventory, a Kubernetes quantity, or "" when it sets none)
 //	data.<key>     the data files of policies/
 //
 // A rule's value is a set of messages: strings, or objects {"id": ..., "msg": ...}. A

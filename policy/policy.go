@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -330,7 +332,8 @@ func (p *Policies) findRules() {
 	}
 }
 
-// Params are the ShopSet's parameters as policies see them in data.shopset.
+// Params are the ShopSet's parameters as policies see them in data.shopset; maxMemoryLimit
+// is "" when the ShopSet's configuration sets none.
 func Params(s render.ShopSet) map[string]any {
 	comps := make([]any, 0, len(s.Components))
 	for _, c := range s.Components {
@@ -339,6 +342,7 @@ func Params(s render.ShopSet) map[string]any {
 	return map[string]any{
 		"name": s.Name, "namespace": s.Namespace, "tier": s.Tier,
 		"configuration": s.Configuration, "cluster": s.Cluster, "components": comps,
+		"maxMemoryLimit": s.MaxMemoryLimit,
 	}
 }
 
@@ -530,32 +534,97 @@ func (r Result) Err(shopset string) error {
 	return &DeniedError{ShopSet: shopset, Violations: r.Deny}
 }
 
+// CheckRendered is Check for the objects of a render of s (render.RenderManifests),
+// read from their JSON: the YAML is not parsed again.
+func (p *Policies) CheckRendered(ctx context.Context, m render.Manifests, s render.ShopSet) (Result, error) {
+	if p == nil {
+		return Result{}, nil
+	}
+	objs, err := jsonObjects(m.JSON)
+	if err != nil {
+		return Result{}, err
+	}
+	return p.Check(ctx, objs, Params(s))
+}
+
+// jsonObjects decodes objects, one JSON document each, into what Objects decodes from the
+// same objects as YAML.
+func jsonObjects(docs [][]byte) ([]map[string]any, error) {
+	objs := make([]map[string]any, 0, len(docs))
+	for i, js := range docs {
+		dec := json.NewDecoder(bytes.NewReader(js))
+		dec.UseNumber()
+		var obj map[string]any
+		if err := dec.Decode(&obj); err != nil {
+			return nil, fmt.Errorf("decoding object %d of the manifests: %w", i+1, err)
+		}
+		yamlNumbers(obj)
+		objs = append(objs, obj)
+	}
+	return objs, nil
+}
+
+// yamlNumbers replaces the json.Numbers in v with what the YAML decoder makes of the same
+// number: an int64, else a uint64, else a float64. Rego compares numbers by value but
+// prints them as they came, and the YAML stream spells 1e-7 as 1e-07.
+func yamlNumbers(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			v[k] = yamlNumbers(x)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = yamlNumbers(x)
+		}
+	case json.Number:
+		if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			return n
+		}
+		if n, err := strconv.ParseUint(string(v), 10, 64); err == nil {
+			return n
+		}
+		if f, err := v.Float64(); err == nil {
+			return f
+		}
+	}
+	return v
+}
+
 // Render renders s from checkout and checks the manifests against the checkout's
 // policies, if it has any. A deny is returned as a *DeniedError with no manifests.
+//
+// The policies are loaded and compiled while Kustomize renders: checkout is read from two
+// goroutines at once, as render.RenderAll reads its checkouts.
 func Render(ctx context.Context, checkout fs.FS, s render.ShopSet) ([]byte, Result, error) {
-	out, err := render.Render(checkout, s)
+	type loaded struct {
+		p   *Policies
+		err error
+	}
+	policies := make(chan loaded, 1)
+	go func() {
+		p, err := LoadCheckout(checkout)
+		policies <- loaded{p, err}
+	}()
+	m, err := render.RenderManifests(checkout, s)
+	l := <-policies
 	if err != nil {
 		return nil, Result{}, err
 	}
-	p, err := LoadCheckout(checkout)
-	if err != nil {
-		return nil, Result{}, fmt.Errorf("shopset %q: %w", s.Name, err)
+	if l.err != nil {
+		return nil, Result{}, fmt.Errorf("shopset %q: %w", s.Name, l.err)
 	}
-	if p == nil {
-		return out, Result{}, nil
+	if l.p == nil {
+		return m.YAML, Result{}, nil
 	}
-	objs, err := Objects(out)
-	if err != nil {
-		return nil, Result{}, fmt.Errorf("shopset %q: %w", s.Name, err)
-	}
-	res, err := p.Check(ctx, objs, Params(s))
+	res, err := l.p.CheckRendered(ctx, m, s)
 	if err != nil {
 		return nil, res, fmt.Errorf("shopset %q: %w", s.Name, err)
 	}
 	if err := res.Err(s.Name); err != nil {
 		return nil, res, err
 	}
-	return out, res, nil
+	return m.YAML, res, nil
 }
 
 // TestResult is the outcome of one Rego unit test.

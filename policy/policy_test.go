@@ -18,7 +18,7 @@ import (
 
 var shopset = render.ShopSet{
 	Name: "c-2", Namespace: "shopset-c-2", Tier: "dev", Configuration: "production",
-	Cluster: "cluster-c", Components: []string{"maintenance"},
+	Cluster: "cluster-c", Components: []string{"maintenance"}, MaxMemoryLimit: "10Gi",
 }
 
 // examplePolicies loads the default policy pack of the example platform.
@@ -73,6 +73,7 @@ func TestDefaultRules(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		edit       func(map[string]any)
+		maxMemory  *string // the ShopSet's maxMemoryLimit, if not shopset's
 		deny, warn []string
 	}{
 		{name: "compliant"},
@@ -93,6 +94,24 @@ func TestDefaultRules(t *testing.T) {
 			edit: func(o map[string]any) {
 				container(o)["resources"] = map[string]any{"limits": map[string]any{"memory": "10Gi"}}
 			},
+		},
+		{
+			name:      "memory limit above a lower maximum",
+			maxMemory: ptr("256Mi"),
+			deny:      []string{`Deployment/api: container "api" has memory limit 512Mi, above the maximum 256Mi`},
+		},
+		{
+			name: "no maximum: any memory limit",
+			edit: func(o map[string]any) {
+				container(o)["resources"] = map[string]any{"limits": map[string]any{"memory": "64Gi"}}
+			},
+			maxMemory: ptr(""),
+		},
+		{
+			name:      "no maximum: a memory limit still required",
+			edit:      func(o map[string]any) { delete(container(o), "resources") },
+			maxMemory: ptr(""),
+			deny:      []string{`Deployment/api: container "api" has no memory limit`},
 		},
 		{
 			name: "image without a tag",
@@ -136,13 +155,19 @@ func TestDefaultRules(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := p.Check(context.Background(), []map[string]any{object(t, deployment, tc.edit)}, policy.Params(shopset))
+			s := shopset
+			if tc.maxMemory != nil {
+				s.MaxMemoryLimit = *tc.maxMemory
+			}
+			res, err := p.Check(context.Background(), []map[string]any{object(t, deployment, tc.edit)}, policy.Params(s))
 			require.NoError(t, err)
 			assert.Equal(t, tc.deny, strings(res.Deny), "deny")
 			assert.Equal(t, tc.warn, strings(res.Warn), "warn")
 		})
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func strings(vs []policy.Violation) []string {
 	var out []string
@@ -184,7 +209,7 @@ func TestExamplesPass(t *testing.T) {
 		tier, _, _ := inv.Tier(s.Tier)
 		tree, err := examples.Tree(tier.Branch)
 		require.NoError(t, err)
-		out, res, err := policy.Render(context.Background(), tree, render.FromInventory(s))
+		out, res, err := policy.Render(context.Background(), tree, render.FromInventory(inv, s))
 		require.NoError(t, err, s.Name)
 		assert.NotEmpty(t, out)
 		assert.Empty(t, res.Warn, s.Name)
@@ -247,6 +272,74 @@ func TestBadPolicies(t *testing.T) {
 			_, err := policy.Load(fstest.MapFS{"policies/bad.rego": {Data: []byte(tc.src)}}, "policies")
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+// TestDataFiles: the *.yaml and *.json files of policies/ are data.<key>, as in conftest.
+func TestDataFiles(t *testing.T) {
+	const rule = `package main
+
+deny contains msg if {
+	input.kind == data.forbidden.kind
+	msg := sprintf("%s is forbidden", [input.kind])
+}
+`
+	for _, tc := range []struct {
+		name    string
+		files   map[string]string
+		deny    []string
+		wantErr string
+	}{
+		{
+			name:  "yaml",
+			files: map[string]string{"policies/data.yaml": "forbidden: {kind: Deployment}\n"},
+			deny:  []string{"Deployment/api: Deployment is forbidden"},
+		},
+		{
+			name:  "json in a subdirectory",
+			files: map[string]string{"policies/data/forbidden.json": `{"forbidden": {"kind": "Deployment"}}`},
+			deny:  []string{"Deployment/api: Deployment is forbidden"},
+		},
+		{
+			name:  "another kind",
+			files: map[string]string{"policies/data.yml": "forbidden: {kind: Service}\n"},
+		},
+		{
+			name:    "a key set twice",
+			files:   map[string]string{"policies/a.yaml": "forbidden: {kind: Service}\n", "policies/b.yaml": "forbidden: {kind: Pod}\n"},
+			wantErr: `policies/b.yaml: key "forbidden" is already set by another data file`,
+		},
+		{
+			name:    "shopset is the ShopSet's",
+			files:   map[string]string{"policies/data.yaml": "forbidden: {kind: Pod}\nshopset: {name: x}\n"},
+			wantErr: `policies/data.yaml: key "shopset" is reserved for the ShopSet's parameters`,
+		},
+		{
+			name:    "not an object",
+			files:   map[string]string{"policies/data.yaml": "- forbidden\n"},
+			wantErr: "policies/data.yaml: ",
+		},
+		{
+			name:    "no data file",
+			wantErr: "policies/main.rego:4:16: data.forbidden.kind reads data that is not provided",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := fstest.MapFS{"policies/main.rego": {Data: []byte(rule)}}
+			for name, data := range tc.files {
+				fsys[name] = &fstest.MapFile{Data: []byte(data)}
+			}
+			p, err := policy.LoadCheckout(fsys)
+			if tc.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			res, err := p.Check(context.Background(), []map[string]any{object(t, deployment, nil)}, policy.Params(shopset))
+			require.NoError(t, err)
+			assert.Equal(t, tc.deny, strings(res.Deny))
 		})
 	}
 }

@@ -115,11 +115,11 @@ func buildShared(ctx context.Context, jobs []Job, prepared []preparedJob, shared
 	kyamlopenapi.Schema()
 	each(ctx, len(shared), workers, func(n int) {
 		i := shared[n]
-		out, err := recovered(func() ([]byte, error) { return krustyBuild(prepared[i].mem, "/"+overlayDir) })
+		m, err := recovered(func() (Manifests, error) { return krustyBuild(prepared[i].mem, "/"+overlayDir) })
 		if err != nil {
 			err = fmt.Errorf("shopset %q: %w", jobs[i].ShopSet.Name, err)
 		}
-		results[i] = Result{Out: out, Err: err}
+		results[i] = Result{Out: m.YAML, Err: err}
 		prepared[i] = preparedJob{} // let the copy go
 	}, func(n int, err error) { results[shared[n]] = Result{Err: err} })
 	return true

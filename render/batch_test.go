@@ -26,7 +26,7 @@ func TestRenderAllMatchesRender(t *testing.T) {
 		tree, err := examples.Tree(tier.Branch)
 		require.NoError(t, err)
 		for _, s := range inv.ShopSets {
-			jobs = append(jobs, render.Job{Checkout: tree, ShopSet: render.FromInventory(s)})
+			jobs = append(jobs, render.Job{Checkout: tree, ShopSet: render.FromInventory(inv, s)})
 		}
 	}
 	for _, c := range []string{"production", "staging"} {
@@ -138,7 +138,7 @@ func exampleJobs(b *testing.B) []render.Job {
 			b.Fatal(err)
 		}
 		for _, s := range inv.ShopSets {
-			jobs = append(jobs, render.Job{Checkout: tree, ShopSet: render.FromInventory(s)})
+			jobs = append(jobs, render.Job{Checkout: tree, ShopSet: render.FromInventory(inv, s)})
 		}
 	}
 	return jobs

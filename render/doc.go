@@ -6,6 +6,8 @@
 // configuration Component, the ShopSet's components, its namespace and the shopset.io/*
 // labels), and Kustomize's own engine (krusty) builds it with plugins off and loads
 // restricted to the checkout. The same inputs always give the same bytes.
+// RenderManifests also gives each object as the JSON Kustomize encoded it from, for
+// readers of the objects that need not parse the YAML again.
 //
 //	root, _ := os.OpenRoot("checkout")
 //	out, err := render.Render(root.FS(), render.ShopSet{

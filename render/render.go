@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 	"sync"
 
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	kyamlopenapi "sigs.k8s.io/kustomize/kyaml/openapi"
@@ -54,13 +56,18 @@ type ShopSet struct {
 	Configuration string
 	Cluster       string
 	Components    []string
+	// MaxMemoryLimit is the configuration's maximum container memory limit, a Kubernetes
+	// quantity or "". The render does not use it: policies read it as
+	// data.shopset.maxMemoryLimit.
+	MaxMemoryLimit string
 }
 
-// FromInventory returns the render parameters of an inventory's ShopSet.
-func FromInventory(s inventory.ShopSet) ShopSet {
+// FromInventory returns the parameters of the inventory's ShopSet s.
+func FromInventory(inv *inventory.Inventory, s inventory.ShopSet) ShopSet {
 	return ShopSet{
 		Name: s.Name, Namespace: s.Namespace, Tier: s.Tier,
 		Configuration: s.Configuration, Cluster: s.Cluster, Components: s.Components,
+		MaxMemoryLimit: inv.MaxMemoryLimit(s),
 	}
 }
 
@@ -68,23 +75,39 @@ func FromInventory(s inventory.ShopSet) ShopSet {
 // stream. Errors name the ShopSet and, where Kustomize or the safety checks know it, the
 // file of the checkout at fault.
 func Render(checkout fs.FS, s ShopSet) ([]byte, error) {
-	out, err := render(checkout, s, true)
+	m, err := RenderManifests(checkout, s)
+	return m.YAML, err
+}
+
+// Manifests is what a render gives.
+type Manifests struct {
+	// YAML is the YAML stream Render returns.
+	YAML []byte
+	// JSON holds every object of YAML, in the same order, as JSON: Kustomize encodes each
+	// object as JSON and converts that to YAML, so this is the same object, for readers
+	// (policy checks) that need not parse the YAML again.
+	JSON [][]byte
+}
+
+// RenderManifests is Render, giving each object as JSON too.
+func RenderManifests(checkout fs.FS, s ShopSet) (Manifests, error) {
+	m, err := render(checkout, s, true)
 	if err != nil {
-		return nil, fmt.Errorf("shopset %q: %w", s.Name, err)
+		return Manifests{}, fmt.Errorf("shopset %q: %w", s.Name, err)
 	}
-	return out, nil
+	return m, nil
 }
 
 // render does the work of Render; subsetSchema=false leaves Kustomize on its whole
 // built-in schema, which tests use to prove the subset changes nothing.
-func render(checkout fs.FS, s ShopSet, subsetSchema bool) ([]byte, error) {
+func render(checkout fs.FS, s ShopSet, subsetSchema bool) (Manifests, error) {
 	p, err := prepare(checkout, s)
 	if err != nil {
-		return nil, err
+		return Manifests{}, err
 	}
 	if subsetSchema {
 		if err := p.useSchemaSubset(s); err != nil {
-			return nil, err
+			return Manifests{}, err
 		}
 	}
 	return build(p.mem, "/"+overlayDir)
@@ -230,29 +253,30 @@ func overlayKustomization(s ShopSet) types.Kustomization {
 // schema) that concurrent builds race on. It guards Kustomize, not this package.
 var buildMu sync.Mutex
 
-func build(mem filesys.FileSystem, dir string) ([]byte, error) {
-	return guarded(func() ([]byte, error) { return kustomize(mem, dir) })
+func build(mem filesys.FileSystem, dir string) (Manifests, error) {
+	return guarded(func() (Manifests, error) { return kustomize(mem, dir) })
 }
 
 // guarded runs f alone and turns a panic in it into an error: Kustomize panics on some
 // malformed input, and one bad ShopSet must not take the process with it.
-func guarded(f func() ([]byte, error)) ([]byte, error) {
+func guarded[T any](f func() (T, error)) (T, error) {
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	return recovered(f)
 }
 
 // recovered turns a panic in f into an error, for callers that hold buildMu already.
-func recovered(f func() ([]byte, error)) (out []byte, err error) {
+func recovered[T any](f func() (T, error)) (out T, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("kustomize build panicked: %v", r)
+			var zero T
+			out, err = zero, fmt.Errorf("kustomize build panicked: %v", r)
 		}
 	}()
 	return f()
 }
 
-func kustomize(mem filesys.FileSystem, dir string) ([]byte, error) {
+func kustomize(mem filesys.FileSystem, dir string) (Manifests, error) {
 	// Each build starts from an empty schema, so no render depends on what an earlier one
 	// in the same process loaded.
 	kyamlopenapi.ResetOpenAPI()
@@ -260,22 +284,42 @@ func kustomize(mem filesys.FileSystem, dir string) ([]byte, error) {
 }
 
 // krustyBuild runs Kustomize with whatever schema is loaded.
-func krustyBuild(mem filesys.FileSystem, dir string) ([]byte, error) {
+func krustyBuild(mem filesys.FileSystem, dir string) (Manifests, error) {
 	opts := krusty.MakeDefaultOptions() // root-only loading, plugins disabled
 	// Unspecified means what `kustomize build` does: the kustomization's sortOptions,
 	// else the legacy order, so our output matches the CLI people compare it with.
 	opts.Reorder = krusty.ReorderOptionUnspecified
 	m, err := krusty.MakeKustomizer(opts).Run(mem, dir)
 	if err != nil {
-		return nil, fmt.Errorf("kustomize build: %w", err)
+		return Manifests{}, fmt.Errorf("kustomize build: %w", err)
 	}
 	if m.Size() == 0 {
-		return nil, errors.New("the render produced no objects")
+		return Manifests{}, errors.New("the render produced no objects")
 	}
-	out, err := m.AsYaml()
-	if err != nil {
-		return nil, fmt.Errorf("encoding manifests: %w", err)
+	return encode(m)
+}
+
+// encode writes the objects as ResMap.AsYaml does, byte for byte (each object's JSON
+// converted to YAML, "---" between them), keeping each object's JSON on the way.
+func encode(m resmap.ResMap) (Manifests, error) {
+	var buf bytes.Buffer
+	out := Manifests{JSON: make([][]byte, 0, m.Size())}
+	for i, r := range m.Resources() {
+		js, err := r.MarshalJSON()
+		if err != nil {
+			return Manifests{}, fmt.Errorf("encoding manifests: %s: %w", r.CurId(), err)
+		}
+		y, err := sigsyaml.JSONToYAML(js)
+		if err != nil {
+			return Manifests{}, fmt.Errorf("encoding manifests: %s: %w", r.CurId(), err)
+		}
+		if i > 0 {
+			buf.WriteString("---\n")
+		}
+		buf.Write(y)
+		out.JSON = append(out.JSON, js)
 	}
+	out.YAML = buf.Bytes()
 	return out, nil
 }
 

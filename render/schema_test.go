@@ -18,11 +18,11 @@ func TestSchemaSubsetChangesNothing(t *testing.T) {
 		tier, _, _ := inv.Tier(s.Tier)
 		tree, err := examples.Tree(tier.Branch)
 		require.NoError(t, err)
-		p := FromInventory(s)
+		p := FromInventory(inv, s)
 		full, err := render(tree, p, false)
 		require.NoError(t, err)
 		subset, err := render(tree, p, true)
 		require.NoError(t, err)
-		assert.Equal(t, string(full), string(subset), s.Name)
+		assert.Equal(t, string(full.YAML), string(subset.YAML), s.Name)
 	}
 }

@@ -308,12 +308,13 @@ func sides(side Side) (map[string]*shopSetSide, error) {
 		if commit == "" {
 			return nil, fmt.Errorf("%s: tier %q has no revision", side.Label, s.Tier)
 		}
-		out[s.Name] = &shopSetSide{s: s, params: render.FromInventory(s), tier: tier, tierIdx: idx, commit: commit}
+		out[s.Name] = &shopSetSide{s: s, params: render.FromInventory(side.Inventory, s), tier: tier, tierIdx: idx, commit: commit}
 	}
 	return out, nil
 }
 
-// paramsKey is the render parameters, in a fixed order.
+// paramsKey is the render parameters, in a fixed order. MaxMemoryLimit is not one: only
+// policies read it, and it changes no manifest.
 func paramsKey(p render.ShopSet) []string {
 	return append([]string{p.Name, p.Namespace, p.Tier, p.Configuration, p.Cluster, "components:"}, p.Components...)
 }

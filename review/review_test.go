@@ -51,7 +51,7 @@ func TestCompareRendersLikeRender(t *testing.T) {
 		tier, _ := snap.Tier(s.Tier)
 		tree, err := repo.Tree(ctx, tier.Pinned)
 		require.NoError(t, err)
-		want, err := render.Render(tree, render.FromInventory(s))
+		want, err := render.Render(tree, render.FromInventory(snap.Inventory, s))
 		require.NoError(t, err)
 		assert.Equal(t, string(want), addedLines(d.Diff), d.Name)
 		assert.Equal(t, strings.Count(string(want), "\n"), d.Added)

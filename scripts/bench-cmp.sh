@@ -53,6 +53,10 @@ export ARGOCD_ENV_SHOPSET_NAME=$shopset ARGOCD_ENV_SHOPSET_TIER=$tier \
 	ARGOCD_ENV_SHOPSET_CONFIGURATION=$configuration ARGOCD_ENV_SHOPSET_CLUSTER=$cluster \
 	ARGOCD_ENV_SHOPSET_NAMESPACE=$namespace
 [ "$components" = "<none>" ] || export ARGOCD_ENV_SHOPSET_COMPONENTS=$components
+# The configuration's maxMemoryLimit, as examples/applicationset.yaml passes it.
+maxmem=$("$work/shopctl" list -f "$inventory" -o json |
+	awk -F'"' -v s="$shopset" '$2 == "name" && $4 == s {found = 1} found && $2 == "maxMemoryLimit" {print $4; exit}')
+[ -z "$maxmem" ] || export ARGOCD_ENV_SHOPSET_MAX_MEMORY_LIMIT=$maxmem
 
 cd "$checkout"
 # Same bytes, or the comparison means nothing.

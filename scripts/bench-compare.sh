@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Runs the Go benchmarks and compares them with the committed baseline by ratio, not by
 # absolute time: each benchmark is divided by its reference benchmark from the same run
-# (Render by KustomizeOnly), so a slower or busier machine does not read as a regression.
+# (render's Render by KustomizeOnly, policy's RenderWithPolicies by its Render), so a
+# slower or busier machine does not read as a regression. The test binaries are built
+# once and run COUNT times in turn, so that the machine's ups and downs hit every
+# benchmark alike.
 #
 #   scripts/bench-compare.sh            # compare; exit 1 if a ratio grew by more than 20%
+#                                       # or missed its goal
 #   UPDATE=1 scripts/bench-compare.sh   # record a new baseline
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,12 +16,23 @@ export GOTOOLCHAIN=local
 baseline=bench/baseline.txt
 count=${COUNT:-6}
 tolerance=${TOLERANCE:-1.20}
-# benchmark -> the reference it is divided by
-pairs="BenchmarkRender:BenchmarkKustomizeOnly"
+# package:benchmark:reference[:goal], goal being the largest ratio allowed whatever the
+# baseline (policies add under 20% to a render)
+pairs="render:BenchmarkRender:BenchmarkKustomizeOnly policy:BenchmarkRenderWithPolicies:BenchmarkRender:1.20"
 
-new=$(mktemp)
-trap 'rm -f "$new"' EXIT
-go test -run '^$' -bench . -benchmem -count "$count" ./render/ | tee "$new"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+new=$work/new.txt
+for pkg in render policy; do
+	go test -c -o "$work/$pkg.test" "./$pkg/"
+done
+# the benchmarks of each package that the pairs name
+declare -A benches=([render]='^Benchmark(Render|KustomizeOnly)$' [policy]='^Benchmark(Render|RenderWithPolicies|Check)$')
+for i in $(seq "$count"); do
+	for pkg in render policy; do
+		(cd "$pkg" && "$work/$pkg.test" -test.run '^$' -test.bench "${benches[$pkg]}" -test.benchmem) | grep -v '^PASS$' | tee -a "$new"
+	done
+done
 
 if [ "${UPDATE:-}" = 1 ]; then
 	mkdir -p "$(dirname "$baseline")"
@@ -26,22 +41,26 @@ if [ "${UPDATE:-}" = 1 ]; then
 	exit 0
 fi
 
-# median ns/op of a benchmark in a go test -bench output file
+# median ns/op of benchmark $3 of package $2 in a go test -bench output file $1
 median() {
-	awk -v b="$2" '$1 ~ "^"b"(-[0-9]+)?$" {print $3}' "$1" | sort -n |
+	awk -v p="$2" -v b="$3" '$1 == "pkg:" {pkg = $2} pkg ~ "/"p"$" && $1 ~ "^"b"(-[0-9]+)?$" {print $3}' "$1" | sort -n |
 		awk '{v[NR]=$1} END {if (NR==0) exit 1; print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'
 }
 
 status=0
-printf '\n%-24s %-24s %12s %12s %8s\n' benchmark reference baseline now change
+printf '\n%-8s %-28s %-24s %10s %10s %8s %6s\n' package benchmark reference baseline now change goal
 for pair in $pairs; do
-	b=${pair%%:*} ref=${pair##*:}
-	old=$(awk -v x="$(median "$baseline" "$b")" -v y="$(median "$baseline" "$ref")" 'BEGIN {printf "%.3f", x/y}')
-	cur=$(awk -v x="$(median "$new" "$b")" -v y="$(median "$new" "$ref")" 'BEGIN {printf "%.3f", x/y}')
+	IFS=: read -r pkg b ref goal <<<"$pair"
+	old=$(awk -v x="$(median "$baseline" "$pkg" "$b")" -v y="$(median "$baseline" "$pkg" "$ref")" 'BEGIN {printf "%.3f", x/y}')
+	cur=$(awk -v x="$(median "$new" "$pkg" "$b")" -v y="$(median "$new" "$pkg" "$ref")" 'BEGIN {printf "%.3f", x/y}')
 	change=$(awk -v a="$old" -v c="$cur" 'BEGIN {printf "%+.0f%%", (c/a-1)*100}')
-	printf '%-24s %-24s %12s %12s %8s\n' "$b" "$ref" "${old}x" "${cur}x" "$change"
+	printf '%-8s %-28s %-24s %10s %10s %8s %6s\n' "$pkg" "$b" "$ref" "${old}x" "${cur}x" "$change" "${goal:+<${goal}x}"
 	if awk -v a="$old" -v c="$cur" -v t="$tolerance" 'BEGIN {exit !(c > a*t)}'; then
-		echo "regression: $b is ${cur}x $ref, baseline ${old}x" >&2
+		echo "regression: $pkg $b is ${cur}x $ref, baseline ${old}x" >&2
+		status=1
+	fi
+	if [ -n "$goal" ] && awk -v c="$cur" -v g="$goal" 'BEGIN {exit !(c >= g)}'; then
+		echo "goal missed: $pkg $b is ${cur}x $ref, the goal is under ${goal}x" >&2
 		status=1
 	fi
 done

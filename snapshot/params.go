@@ -12,19 +12,20 @@ import (
 // its Application, nothing it must compute. The JSON names are the template's names
 // ({{.name}}, {{.cluster.server}}, ...), documented in the README.
 type Params struct {
-	Name          string   `json:"name" yaml:"name"`
-	AppName       string   `json:"appName" yaml:"appName"`
-	Namespace     string   `json:"namespace" yaml:"namespace"`
-	Tier          string   `json:"tier" yaml:"tier"`
-	TierIndex     int      `json:"tierIndex" yaml:"tierIndex"`
-	Branch        string   `json:"branch" yaml:"branch"`
-	Revision      string   `json:"revision" yaml:"revision"`
-	Configuration string   `json:"configuration" yaml:"configuration"`
-	Components    []string `json:"components" yaml:"components"`
-	ComponentsCSV string   `json:"componentsCSV" yaml:"componentsCSV"`
-	Cluster       Cluster  `json:"cluster" yaml:"cluster"`
-	RepoURL       string   `json:"repoURL" yaml:"repoURL"`
-	SyncPolicy    string   `json:"syncPolicy" yaml:"syncPolicy"`
+	Name           string   `json:"name" yaml:"name"`
+	AppName        string   `json:"appName" yaml:"appName"`
+	Namespace      string   `json:"namespace" yaml:"namespace"`
+	Tier           string   `json:"tier" yaml:"tier"`
+	TierIndex      int      `json:"tierIndex" yaml:"tierIndex"`
+	Branch         string   `json:"branch" yaml:"branch"`
+	Revision       string   `json:"revision" yaml:"revision"`
+	Configuration  string   `json:"configuration" yaml:"configuration"`
+	MaxMemoryLimit string   `json:"maxMemoryLimit" yaml:"maxMemoryLimit"`
+	Components     []string `json:"components" yaml:"components"`
+	ComponentsCSV  string   `json:"componentsCSV" yaml:"componentsCSV"`
+	Cluster        Cluster  `json:"cluster" yaml:"cluster"`
+	RepoURL        string   `json:"repoURL" yaml:"repoURL"`
+	SyncPolicy     string   `json:"syncPolicy" yaml:"syncPolicy"`
 	// Shops is how many shops placement puts on the ShopSet (the list is the routing
 	// table's, not the ShopSet's).
 	Shops int `json:"shops" yaml:"shops"`
@@ -90,16 +91,17 @@ func Parameters(inv *inventory.Inventory, placed placement.Result, repoURL strin
 		tier, idx, _ := inv.Tier(s.Tier)
 		cl, _ := inv.Cluster(s.Cluster)
 		out = append(out, Params{
-			Name:          s.Name,
-			AppName:       AppNamePrefix + s.Name,
-			Namespace:     s.Namespace,
-			Tier:          s.Tier,
-			TierIndex:     idx,
-			Branch:        tier.Branch,
-			Revision:      revisions[s.Tier],
-			Configuration: s.Configuration,
-			Components:    append([]string{}, s.Components...),
-			ComponentsCSV: strings.Join(s.Components, ","),
+			Name:           s.Name,
+			AppName:        AppNamePrefix + s.Name,
+			Namespace:      s.Namespace,
+			Tier:           s.Tier,
+			TierIndex:      idx,
+			Branch:         tier.Branch,
+			Revision:       revisions[s.Tier],
+			Configuration:  s.Configuration,
+			MaxMemoryLimit: inv.MaxMemoryLimit(s),
+			Components:     append([]string{}, s.Components...),
+			ComponentsCSV:  strings.Join(s.Components, ","),
 			Cluster: Cluster{
 				Name: cl.Name, Server: cl.Server, FailureDomain: cl.FailureDomain, State: string(cl.State),
 			},

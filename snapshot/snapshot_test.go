@@ -13,6 +13,8 @@ import (
 	"github.com/shopset/shopset/examples"
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/internal/gittest"
+	"github.com/shopset/shopset/inventory"
+	"github.com/shopset/shopset/routing"
 	"github.com/shopset/shopset/snapshot"
 )
 
@@ -105,4 +107,24 @@ func TestWaitingForPromotion(t *testing.T) {
 	assert.Equal(t, repo.Branches["tier/dev"], beta.Waiting[1].ID)
 	prod, _ := snap.Tier("prod")
 	assert.Len(t, prod.Waiting, 1)
+}
+
+func TestParametersMaxMemoryLimit(t *testing.T) {
+	inv, err := inventory.Parse("shopsets.yaml", []byte(`apiVersion: shopset.io/v1alpha1
+kind: Inventory
+tiers: [{name: dev, branch: tier/dev}]
+clusters: [{name: cluster-a, server: https://a.k8s.example}]
+configurations:
+  - {name: production, maxMemoryLimit: 10Gi}
+  - {name: staging}
+shopsets:
+  - {name: p-1, tier: dev, configuration: production, cluster: cluster-a}
+  - {name: s-1, tier: dev, configuration: staging, cluster: cluster-a}
+`))
+	require.NoError(t, err)
+	got := map[string]string{}
+	for _, p := range snapshot.Parameters(inv, routing.Place(inv), "u", nil) {
+		got[p.Name] = p.MaxMemoryLimit
+	}
+	assert.Equal(t, map[string]string{"p-1": "10Gi", "s-1": ""}, got)
 }

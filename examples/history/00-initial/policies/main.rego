@@ -1,8 +1,9 @@
 # Platform rules for every ShopSet rendered from this tier (conftest conventions).
 #
 # input is one rendered object; data.shopset holds the ShopSet's parameters (name,
-# namespace, tier, configuration, cluster, components) and data.maxMemoryLimit comes
-# from data.yaml. A deny fails the render; a warn is printed and does not.
+# namespace, tier, configuration, cluster, components, and maxMemoryLimit: its
+# configuration's in the inventory, "" when it sets none). A deny fails the render;
+# a warn is printed and does not.
 #
 # Each message carries an id: an object exempts itself from a rule, with a reason
 # reviewers can read, by the annotation
@@ -27,17 +28,20 @@ containers contains c if some c in pod_spec.containers
 
 containers contains c if some c in pod_spec.initContainers
 
-# memory-limit: every container has a memory limit, at most data.maxMemoryLimit.
+# memory-limit: every container has a memory limit, at most the ShopSet's
+# maxMemoryLimit when its configuration sets one. Both are Kubernetes quantities.
 deny contains {"id": "memory-limit", "msg": sprintf("container %q has no memory limit", [c.name])} if {
 	some c in containers
 	not c.resources.limits.memory
 }
 
 deny contains {"id": "memory-limit", "msg": msg} if {
+	maximum := data.shopset.maxMemoryLimit
+	maximum != ""
 	some c in containers
 	limit := c.resources.limits.memory
-	units.parse_bytes(sprintf("%v", [limit])) > units.parse_bytes(data.maxMemoryLimit)
-	msg := sprintf("container %q has memory limit %v, above the maximum %v", [c.name, limit, data.maxMemoryLimit])
+	units.parse(sprintf("%v", [limit])) > units.parse(maximum)
+	msg := sprintf("container %q has memory limit %v, above the maximum %v", [c.name, limit, maximum])
 }
 
 # pinned-image: every image names a tag other than latest, or a digest.

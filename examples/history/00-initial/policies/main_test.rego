@@ -2,7 +2,10 @@ package main_test
 
 import data.main
 
-shopset := {"name": "c-2", "namespace": "shopset-c-2", "tier": "dev", "configuration": "production", "cluster": "cluster-c", "components": []}
+shopset := {
+	"name": "c-2", "namespace": "shopset-c-2", "tier": "dev", "configuration": "production",
+	"cluster": "cluster-c", "components": [], "maxMemoryLimit": "10Gi",
+}
 
 labels := {"app.kubernetes.io/name": "api", "shopset.io/name": "c-2", "shopset.io/tier": "dev"}
 
@@ -44,6 +47,22 @@ test_memory_limit_too_high if {
 test_memory_limit_at_maximum if {
 	c := object.union(container, {"resources": {"limits": {"memory": "10Gi"}}})
 	count(main.deny) == 0 with input as deployment(c) with data.shopset as shopset
+}
+
+test_memory_limit_maximum_in_other_units if {
+	at := object.union(container, {"resources": {"limits": {"memory": "2Gi"}}})
+	above := object.union(container, {"resources": {"limits": {"memory": "2049Mi"}}})
+	s := object.union(shopset, {"maxMemoryLimit": "2147483648"})
+	count(main.deny) == 0 with input as deployment(at) with data.shopset as s
+	ids(main.deny) == {"memory-limit"} with input as deployment(above) with data.shopset as s
+}
+
+test_memory_limit_without_maximum if {
+	big := object.union(container, {"resources": {"limits": {"memory": "64Gi"}}})
+	unlimited := object.remove(container, ["resources"])
+	s := object.union(shopset, {"maxMemoryLimit": ""})
+	count(main.deny) == 0 with input as deployment(big) with data.shopset as s
+	ids(main.deny) == {"memory-limit"} with input as deployment(unlimited) with data.shopset as s
 }
 
 test_image_without_tag if {
