@@ -138,6 +138,32 @@ func (r *Repo) Checkout(ctx context.Context, rev, dst string) error {
 	return err
 }
 
+// ShopSet is an example ShopSet with the content of its tier's branch.
+type ShopSet struct {
+	inventory.ShopSet
+	Tree fs.FS
+}
+
+// ShopSets returns the example inventory and every ShopSet in it, in its order, each with
+// its tier's tree: what rendering every example ShopSet needs.
+func ShopSets() (*inventory.Inventory, []ShopSet, error) {
+	inv, err := Inventory()
+	if err != nil {
+		return nil, nil, err
+	}
+	trees := map[string]fs.FS{}
+	for _, t := range inv.Tiers {
+		if trees[t.Name], err = Tree(t.Branch); err != nil {
+			return nil, nil, err
+		}
+	}
+	sets := make([]ShopSet, 0, len(inv.ShopSets))
+	for _, s := range inv.ShopSets {
+		sets = append(sets, ShopSet{ShopSet: s, Tree: trees[s.Tier]})
+	}
+	return inv, sets, nil
+}
+
 // Tree returns the content of a tier branch without Git: the history steps up to that
 // tier's commit, overlaid in memory. It is what a checkout of the branch holds.
 func Tree(branch string) (fs.FS, error) {

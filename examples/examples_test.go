@@ -18,16 +18,12 @@ import (
 
 // Every example ShopSet renders, and its manifests are reviewed in testdata/render/.
 func TestExampleShopSetsRender(t *testing.T) {
-	inv, err := examples.Inventory()
+	inv, sets, err := examples.ShopSets()
 	require.NoError(t, err)
-	require.NotEmpty(t, inv.ShopSets)
-	for _, s := range inv.ShopSets {
+	require.NotEmpty(t, sets)
+	for _, s := range sets {
 		t.Run(s.Name, func(t *testing.T) {
-			tier, _, ok := inv.Tier(s.Tier)
-			require.True(t, ok)
-			tree, err := examples.Tree(tier.Branch)
-			require.NoError(t, err)
-			out, err := render.Render(tree, render.FromInventory(inv, s))
+			out, err := render.Render(s.Tree, render.FromInventory(inv, s.ShopSet))
 			require.NoError(t, err)
 			golden.Assert(t, filepath.Join("testdata", "render", s.Name+".yaml"), out)
 		})

@@ -16,13 +16,10 @@ import (
 // Render does, or from its YAML stream: for every example ShopSet and a fixture with the
 // values YAML and JSON spell differently.
 func TestJSONObjectsAreTheYAMLObjects(t *testing.T) {
-	inv, err := examples.Inventory()
+	inv, sets, err := examples.ShopSets()
 	require.NoError(t, err)
-	for _, s := range inv.ShopSets {
-		tier, _, _ := inv.Tier(s.Tier)
-		tree, err := examples.Tree(tier.Branch)
-		require.NoError(t, err)
-		m, err := render.RenderManifests(tree, render.FromInventory(inv, s))
+	for _, s := range sets {
+		m, err := render.RenderManifests(s.Tree, render.FromInventory(inv, s.ShopSet))
 		require.NoError(t, err)
 		assertSameObjects(t, s.Name, m)
 	}

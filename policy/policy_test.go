@@ -203,13 +203,10 @@ func TestExemption(t *testing.T) {
 // TestExamplesPass renders every example ShopSet with the policies of its tier: the
 // example platform obeys its own rules.
 func TestExamplesPass(t *testing.T) {
-	inv, err := examples.Inventory()
+	inv, sets, err := examples.ShopSets()
 	require.NoError(t, err)
-	for _, s := range inv.ShopSets {
-		tier, _, _ := inv.Tier(s.Tier)
-		tree, err := examples.Tree(tier.Branch)
-		require.NoError(t, err)
-		out, res, err := policy.Render(context.Background(), tree, render.FromInventory(inv, s))
+	for _, s := range sets {
+		out, res, err := policy.Render(context.Background(), s.Tree, render.FromInventory(inv, s.ShopSet))
 		require.NoError(t, err, s.Name)
 		assert.NotEmpty(t, out)
 		assert.Empty(t, res.Warn, s.Name)

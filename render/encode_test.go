@@ -17,15 +17,12 @@ import (
 // encode writes exactly what Kustomize's own AsYaml writes, and its JSON holds the same
 // objects as that YAML, for every example ShopSet.
 func TestEncodeIsAsYaml(t *testing.T) {
-	inv, err := examples.Inventory()
+	inv, sets, err := examples.ShopSets()
 	require.NoError(t, err)
-	for _, s := range inv.ShopSets {
+	for _, s := range sets {
 		t.Run(s.Name, func(t *testing.T) {
-			tier, _, _ := inv.Tier(s.Tier)
-			tree, err := examples.Tree(tier.Branch)
-			require.NoError(t, err)
-			p := FromInventory(inv, s)
-			prep, err := prepare(tree, p)
+			p := FromInventory(inv, s.ShopSet)
+			prep, err := prepare(s.Tree, p)
 			require.NoError(t, err)
 			require.NoError(t, prep.useSchemaSubset(p))
 			m, err := guarded(func() (resmap.ResMap, error) {
@@ -49,7 +46,7 @@ func TestEncodeIsAsYaml(t *testing.T) {
 				assert.JSONEq(t, string(js), string(got.JSON[i]))
 			}
 
-			rendered, err := RenderManifests(tree, p)
+			rendered, err := RenderManifests(s.Tree, p)
 			require.NoError(t, err)
 			assert.Equal(t, string(want), string(rendered.YAML), "RenderManifests gives what Render gives")
 		})

@@ -12,16 +12,13 @@ import (
 // The schema subset is an optimisation only: every example ShopSet, and the fixture,
 // render to the same bytes as with Kustomize's whole built-in schema.
 func TestSchemaSubsetChangesNothing(t *testing.T) {
-	inv, err := examples.Inventory()
+	inv, sets, err := examples.ShopSets()
 	require.NoError(t, err)
-	for _, s := range inv.ShopSets {
-		tier, _, _ := inv.Tier(s.Tier)
-		tree, err := examples.Tree(tier.Branch)
+	for _, s := range sets {
+		p := FromInventory(inv, s.ShopSet)
+		full, err := render(s.Tree, p, false)
 		require.NoError(t, err)
-		p := FromInventory(inv, s)
-		full, err := render(tree, p, false)
-		require.NoError(t, err)
-		subset, err := render(tree, p, true)
+		subset, err := render(s.Tree, p, true)
 		require.NoError(t, err)
 		assert.Equal(t, string(full.YAML), string(subset.YAML), s.Name)
 	}
