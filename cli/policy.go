@@ -98,14 +98,15 @@ func validateRenders(ctx context.Context, env Env, f *repoFlags) error {
 	}
 	defer cleanup()
 	var errs []error
+	commits := checkouts{repo: repo}
 	for _, s := range snap.Inventory.ShopSets {
 		tier, _ := snap.Tier(s.Tier)
-		tree, err := repo.Tree(ctx, tier.Pinned)
+		tree, policies, err := commits.get(ctx, tier.Pinned)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("shopset %q: reading %s at %.12s: %w", s.Name, tier.Branch, tier.Pinned, err))
 			continue
 		}
-		_, res, err := policy.Render(ctx, tree, render.FromInventory(snap.Inventory, s))
+		_, res, err := policies.render(ctx, tree, render.FromInventory(snap.Inventory, s))
 		res.Report(env.Stderr, s.Name)
 		if err != nil {
 			errs = append(errs, err)
@@ -117,6 +118,52 @@ func validateRenders(ctx context.Context, env Env, f *repoFlags) error {
 	fmt.Fprintf(env.Stdout, "%s at %s: %d shopsets render and pass their tier's policies\n",
 		repoName(f.repo), f.revision, len(snap.Inventory.ShopSets))
 	return nil
+}
+
+// checkouts reads each commit's tree once and compiles its policies once, for commands
+// that render and check many ShopSets of a few tier commits.
+type checkouts struct {
+	repo    *gitrepo.Repo
+	commits map[string]*checkout
+}
+
+type checkout struct {
+	tree     fs.FS
+	policies *policy.Policies
+	err      error // loading the policies
+}
+
+// get returns commit's tree and its policies; an error reading the tree is returned, one
+// loading the policies is kept for each render to report (see loaded.render).
+func (c *checkouts) get(ctx context.Context, commit string) (fs.FS, loaded, error) {
+	if co, ok := c.commits[commit]; ok {
+		return co.tree, loaded{co.policies, co.err}, nil
+	}
+	tree, err := c.repo.Tree(ctx, commit)
+	if err != nil {
+		return nil, loaded{}, err
+	}
+	co := &checkout{tree: tree}
+	co.policies, co.err = policy.LoadCheckout(tree)
+	if c.commits == nil {
+		c.commits = map[string]*checkout{}
+	}
+	c.commits[commit] = co
+	return tree, loaded{co.policies, co.err}, nil
+}
+
+// loaded is a checkout's policies, or why they did not load.
+type loaded struct {
+	policies *policy.Policies
+	err      error
+}
+
+// render is policy.Render with the policies compiled once per commit.
+func (l loaded) render(ctx context.Context, tree fs.FS, s render.ShopSet) ([]byte, policy.Result, error) {
+	if l.err != nil {
+		return nil, policy.Result{}, fmt.Errorf("shopset %q: %w", s.Name, l.err)
+	}
+	return policy.RenderWith(ctx, tree, l.policies, s)
 }
 
 // problems is several errors printed one "error: " line each (see printError).
@@ -147,7 +194,7 @@ func checkHeadPolicies(ctx context.Context, r *gitrepo.Repo, report *review.Repo
 		baseParams[s.Name] = policy.Params(render.FromInventory(report.Base.Inventory, s))
 	}
 	head := report.Head
-	trees := map[string]fs.FS{}
+	commits := checkouts{repo: r}
 	var out []policyCheck
 	for _, t := range head.Inventory.Tiers {
 		for _, s := range head.Inventory.ShopSets {
@@ -161,17 +208,13 @@ func checkHeadPolicies(ctx context.Context, r *gitrepo.Repo, report *review.Repo
 				continue
 			}
 			c := policyCheck{name: s.Name, tier: s.Tier, cluster: s.Cluster}
-			tree, ok := trees[commit]
-			if !ok {
-				var err error
-				if tree, err = r.Tree(ctx, commit); err != nil {
-					c.err = fmt.Errorf("shopset %q: reading %s at %.12s: %w", s.Name, t.Branch, commit, err)
-					out = append(out, c)
-					continue
-				}
-				trees[commit] = tree
+			tree, policies, err := commits.get(ctx, commit)
+			if err != nil {
+				c.err = fmt.Errorf("shopset %q: reading %s at %.12s: %w", s.Name, t.Branch, commit, err)
+				out = append(out, c)
+				continue
 			}
-			_, c.res, c.err = policy.Render(ctx, tree, params)
+			_, c.res, c.err = policies.render(ctx, tree, params)
 			if c.err != nil || len(c.res.Warn) > 0 || len(c.res.Exempt) > 0 {
 				out = append(out, c)
 			}

@@ -614,10 +614,25 @@ func Render(ctx context.Context, checkout fs.FS, s render.ShopSet) ([]byte, Resu
 	if l.err != nil {
 		return nil, Result{}, fmt.Errorf("shopset %q: %w", s.Name, l.err)
 	}
-	if l.p == nil {
+	return check(ctx, l.p, m, s)
+}
+
+// RenderWith is Render with the checkout's policies loaded already (LoadCheckout; nil
+// when it has none), for callers that check many ShopSets of one checkout and compile
+// its policies once.
+func RenderWith(ctx context.Context, checkout fs.FS, p *Policies, s render.ShopSet) ([]byte, Result, error) {
+	m, err := render.RenderManifests(checkout, s)
+	if err != nil {
+		return nil, Result{}, err
+	}
+	return check(ctx, p, m, s)
+}
+
+func check(ctx context.Context, p *Policies, m render.Manifests, s render.ShopSet) ([]byte, Result, error) {
+	if p == nil {
 		return m.YAML, Result{}, nil
 	}
-	res, err := l.p.CheckRendered(ctx, m, s)
+	res, err := p.CheckRendered(ctx, m, s)
 	if err != nil {
 		return nil, res, fmt.Errorf("shopset %q: %w", s.Name, err)
 	}

@@ -206,10 +206,19 @@ func TestExamplesPass(t *testing.T) {
 	inv, sets, err := examples.ShopSets()
 	require.NoError(t, err)
 	for _, s := range sets {
-		out, res, err := policy.Render(context.Background(), s.Tree, render.FromInventory(inv, s.ShopSet))
+		params := render.FromInventory(inv, s.ShopSet)
+		out, res, err := policy.Render(context.Background(), s.Tree, params)
 		require.NoError(t, err, s.Name)
 		assert.NotEmpty(t, out)
 		assert.Empty(t, res.Warn, s.Name)
+
+		// The same with the policies compiled beforehand, as shopctl does for many ShopSets.
+		loaded, err := policy.LoadCheckout(s.Tree)
+		require.NoError(t, err)
+		require.NotNil(t, loaded, "the example tiers have policies")
+		again, _, err := policy.RenderWith(context.Background(), s.Tree, loaded, params)
+		require.NoError(t, err, s.Name)
+		assert.Equal(t, string(out), string(again), s.Name)
 	}
 }
 
@@ -224,15 +233,26 @@ deny_services contains msg if {
 	msg := sprintf("no Services on %s", [data.shopset.cluster])
 }
 `)}
-	out, _, err := policy.Render(context.Background(), m, shopset)
-	assert.Nil(t, out)
-	var denied *policy.DeniedError
-	require.True(t, errors.As(err, &denied), "%v", err)
-	assert.Equal(t, `shopset "c-2": 4 policy violation(s):
+	loaded, err := policy.LoadCheckout(m)
+	require.NoError(t, err)
+	for name, run := range map[string]func() ([]byte, policy.Result, error){
+		"Render": func() ([]byte, policy.Result, error) { return policy.Render(context.Background(), m, shopset) },
+		"RenderWith": func() ([]byte, policy.Result, error) {
+			return policy.RenderWith(context.Background(), m, loaded, shopset)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, _, err := run()
+			assert.Nil(t, out)
+			var denied *policy.DeniedError
+			require.True(t, errors.As(err, &denied), "%v", err)
+			assert.Equal(t, `shopset "c-2": 4 policy violation(s):
   Service/api: no Services on cluster-c
   Service/cart: no Services on cluster-c
   Service/proxy: no Services on cluster-c
   Service/storefront: no Services on cluster-c`, err.Error())
+		})
+	}
 }
 
 func TestBadPolicies(t *testing.T) {
