@@ -77,30 +77,31 @@ func newSource(url string, cfg *Config, log *slog.Logger) (*source, error) {
 // checked reports whether this call ran a check or waited for one. A caller that finds a
 // check in flight and has a mirror to read does not wait for it; a forced caller (an
 // interval refresh, a webhook) waits for it and then runs its own, since the one in
-// flight may have started before the push it was told about.
-func (s *source) ensureFresh(ctx context.Context, force bool) (checked bool, err error) {
+// flight may have started before the push it was told about. git is the remote's
+// failure after the check, if it fails.
+func (s *source) ensureFresh(ctx context.Context, force bool) (checked bool, git outage) {
 	s.mu.Lock()
 	for s.checking != nil {
 		ch := s.checking
 		if !force && s.version.Load() > 0 {
 			defer s.mu.Unlock()
-			return false, s.syncErr
+			return false, s.outage()
 		}
 		s.mu.Unlock()
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return false, ctx.Err()
+			return false, outage{ctx.Err(), time.Now()}
 		}
 		s.mu.Lock()
 		if !force {
 			defer s.mu.Unlock()
-			return true, s.syncErr
+			return true, s.outage()
 		}
 	}
 	if !force && s.version.Load() > 0 && time.Since(s.checkedAt) < s.cfg.RefCheckTTL {
 		defer s.mu.Unlock()
-		return false, s.syncErr
+		return false, s.outage()
 	}
 	ch := make(chan struct{})
 	s.checking = ch
@@ -133,7 +134,7 @@ func (s *source) ensureFresh(ctx context.Context, force bool) (checked bool, err
 	}
 	s.checking = nil
 	close(ch)
-	return true, s.syncErr
+	return true, s.outage()
 }
 
 func (s *source) check(ctx context.Context) (map[string]string, bool, error) {
@@ -173,14 +174,14 @@ func (s *source) view(key viewKey) *view {
 // trusted the mirror within RefCheckTTL serves the view's good snapshot at once, even
 // while another call rebuilds it, so one slow rebuild never queues every caller.
 func (s *source) get(ctx context.Context, key viewKey) (snap *snapshot.Snapshot, stale bool, err error) {
-	checked, syncErr := s.ensureFresh(ctx, false)
+	checked, git := s.ensureFresh(ctx, false)
 	v := s.view(key)
 	for {
 		v.mu.Lock()
 		version := s.version.Load()
 		if version == 0 || v.built == version {
 			defer v.mu.Unlock()
-			return v.serve(s.url, s.outage(syncErr), s.cfg.MaxStale)
+			return v.serve(s.url, git, s.cfg.MaxStale)
 		}
 		if v.building == nil {
 			done := make(chan struct{})
@@ -191,7 +192,7 @@ func (s *source) get(ctx context.Context, key viewKey) (snap *snapshot.Snapshot,
 		}
 		if v.good != nil && !checked {
 			defer v.mu.Unlock()
-			return v.serve(s.url, s.outage(syncErr), s.cfg.MaxStale)
+			return v.serve(s.url, git, s.cfg.MaxStale)
 		}
 		done := v.building
 		v.mu.Unlock()
@@ -203,19 +204,27 @@ func (s *source) get(ctx context.Context, key viewKey) (snap *snapshot.Snapshot,
 	}
 }
 
-// outage is a failing remote and since when it fails; the zero outage when syncErr is nil.
+// outage is a failure and since when it has lasted; the zero outage is none.
 type outage struct {
 	err   error
 	since time.Time
 }
 
-func (s *source) outage(syncErr error) outage {
-	if syncErr == nil {
+// expired returns the failure once it has lasted longer than maxStale, nil before.
+func (o outage) expired(maxStale time.Duration) error {
+	if o.err == nil || time.Since(o.since) <= maxStale {
+		return nil
+	}
+	return fmt.Errorf("%w (failing since %s, longer than the %s a snapshot may be served stale)",
+		o.err, o.since.UTC().Format(time.RFC3339), maxStale)
+}
+
+// outage is the remote's current failure; s.mu is held.
+func (s *source) outage() outage {
+	if s.syncErr == nil {
 		return outage{}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return outage{syncErr, s.failingSince}
+	return outage{s.syncErr, s.failingSince}
 }
 
 // serve decides what a view answers now; v.mu is held.
@@ -226,22 +235,24 @@ func (s *source) outage(syncErr error) outage {
 // A failing Git server is served around with the last good snapshot for up to maxStale,
 // then answered with its error too, so an outage that lasts shows in Argo CD.
 func (v *view) serve(url string, git outage, maxStale time.Duration) (*snapshot.Snapshot, bool, error) {
-	gitFailure := v.err != nil && statusOf(v.err) == http.StatusServiceUnavailable
+	var build outage // a build that failed on Git
+	if v.err != nil && statusOf(v.err) == http.StatusServiceUnavailable {
+		build = outage{v.err, v.errSince}
+	}
 	switch {
-	case v.err != nil && (v.good == nil || !gitFailure):
+	case v.err != nil && (v.good == nil || build.err == nil):
 		return nil, false, v.err
 	case v.good == nil && git.err != nil:
 		return nil, false, git.err
 	case v.good == nil:
 		return nil, false, fmt.Errorf("%w: %s has not been fetched yet", gitrepo.ErrUnavailable, url)
-	case git.err != nil && time.Since(git.since) > maxStale:
-		return nil, false, fmt.Errorf("%w (failing since %s, longer than the %s a snapshot may be served stale)",
-			git.err, git.since.UTC().Format(time.RFC3339), maxStale)
-	case gitFailure && time.Since(v.errSince) > maxStale:
-		return nil, false, fmt.Errorf("%w (failing since %s, longer than the %s a snapshot may be served stale)",
-			v.err, v.errSince.UTC().Format(time.RFC3339), maxStale)
 	}
-	return v.good, gitFailure || git.err != nil, nil
+	for _, o := range []outage{git, build} {
+		if err := o.expired(maxStale); err != nil {
+			return nil, false, err
+		}
+	}
+	return v.good, git.err != nil || build.err != nil, nil
 }
 
 // build computes the view's snapshot at version without holding v.mu (reads of the

@@ -90,11 +90,9 @@ func (s *Server) Status() Status {
 		src := s.sources[url]
 		src.mu.Lock()
 		rs := RepoStatus{URL: url, RefreshErrors: src.refreshErrors, LastChecked: timePtr(src.checkedAt), LastFetched: timePtr(src.fetchedAt)}
-		syncErr := src.syncErr
-		git := outage{}
-		if syncErr != nil {
-			git = outage{syncErr, src.failingSince}
-			rs.LastError, rs.LastErrorAt = syncErr.Error(), timePtr(src.syncErrAt)
+		git := src.outage()
+		if git.err != nil {
+			rs.LastError, rs.LastErrorAt = git.err.Error(), timePtr(src.syncErrAt)
 		}
 		views := make([]*view, 0, len(src.views))
 		for _, v := range src.views {
