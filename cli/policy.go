@@ -124,32 +124,31 @@ func validateRenders(ctx context.Context, env Env, f *repoFlags) error {
 // that render and check many ShopSets of a few tier commits.
 type checkouts struct {
 	repo    *gitrepo.Repo
-	commits map[string]*checkout
+	commits map[string]checkout
 }
 
 type checkout struct {
-	tree     fs.FS
-	policies *policy.Policies
-	err      error // loading the policies
+	tree fs.FS
+	loaded
 }
 
 // get returns commit's tree and its policies; an error reading the tree is returned, one
 // loading the policies is kept for each render to report (see loaded.render).
 func (c *checkouts) get(ctx context.Context, commit string) (fs.FS, loaded, error) {
 	if co, ok := c.commits[commit]; ok {
-		return co.tree, loaded{co.policies, co.err}, nil
+		return co.tree, co.loaded, nil
 	}
 	tree, err := c.repo.Tree(ctx, commit)
 	if err != nil {
 		return nil, loaded{}, err
 	}
-	co := &checkout{tree: tree}
+	co := checkout{tree: tree}
 	co.policies, co.err = policy.LoadCheckout(tree)
 	if c.commits == nil {
-		c.commits = map[string]*checkout{}
+		c.commits = map[string]checkout{}
 	}
 	c.commits[commit] = co
-	return tree, loaded{co.policies, co.err}, nil
+	return tree, co.loaded, nil
 }
 
 // loaded is a checkout's policies, or why they did not load.
