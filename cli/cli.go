@@ -10,12 +10,34 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shopset/shopset/inventory"
+	"github.com/shopset/shopset/offline"
 )
 
 // Env is what a command may touch of the process it runs in.
 type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	// Isolate, when set, is called before a command that renders checkouts written by
+	// others: main takes the process off the network with it (offline.Enforce). Tests
+	// share one process with other work and leave it nil, or record the call.
+	Isolate func(...offline.Option)
+}
+
+// isolation is the annotation of a command that renders untrusted checkouts: "network"
+// takes the process off the network, "network,exec" also keeps it from starting
+// programs by name (for the plugin, which starts none; the others run git themselves).
+const isolation = "shopset.io/isolation"
+
+func isolate(env Env, cmd *cobra.Command) {
+	if env.Isolate == nil {
+		return
+	}
+	switch cmd.Annotations[isolation] {
+	case "network":
+		env.Isolate()
+	case "network,exec":
+		env.Isolate(offline.NoExec)
+	}
 }
 
 // Execute runs shopctl with args and returns the process exit code: 0 on success, 1 on
@@ -73,6 +95,9 @@ ShopSet's manifests exactly as Argo CD's shopset plugin does, so a person can re
 apply by hand anything the platform does.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			isolate(env, cmd)
+		},
 	}
 	root.AddCommand(
 		newValidate(env),

@@ -16,8 +16,9 @@ func newDemo(env Env) *cobra.Command {
 		keep string
 	)
 	cmd := &cobra.Command{
-		Use:   "demo",
-		Short: "Build the example platform's Git repository, list its ShopSets and render one",
+		Use:         "demo",
+		Annotations: map[string]string{isolation: "network"},
+		Short:       "Build the example platform's Git repository, list its ShopSets and render one",
 		Long: `demo builds the bundled example platform into a real Git repository (main with
 shopsets.yaml, one branch per tier), then runs what the generator and the plugin do on it:
 it lists the ShopSets per tier and cluster with their pinned revisions

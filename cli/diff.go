@@ -43,8 +43,9 @@ func newDiff(env Env) *cobra.Command {
 		context           int
 	)
 	cmd := &cobra.Command{
-		Use:   "diff --repo R (--base REV --head REV [--tier TIER] | --promote TIER [--to REV])",
-		Short: "Render every ShopSet a change affects on both sides and diff the manifests",
+		Use:         "diff --repo R (--base REV --head REV [--tier TIER] | --promote TIER [--to REV])",
+		Annotations: map[string]string{isolation: "network"},
+		Short:       "Render every ShopSet a change affects on both sides and diff the manifests",
 		Long: `diff shows, offline, what a change does to the manifests of every ShopSet: it works
 out what the generator would serve on each side (the inventory and each tier's pinned
 revision), renders every ShopSet whose inputs differ (its parameters, or the content of its

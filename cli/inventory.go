@@ -29,8 +29,9 @@ func newValidate(env Env) *cobra.Command {
 		repo      repoFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "validate",
-		Short: "Check an inventory; print every problem with file, line and field",
+		Use:         "validate",
+		Annotations: map[string]string{isolation: "network"},
+		Short:       "Check an inventory; print every problem with file, line and field",
 		Long: `validate checks an inventory and prints every problem with file, line and field.
 
 With --render --repo R it also renders every ShopSet of R's inventory (at --revision) from

@@ -24,8 +24,9 @@ func newPolicy(env Env) *cobra.Command {
 	}
 	var dir string
 	test := &cobra.Command{
-		Use:   "test",
-		Short: "Run the Rego unit tests in policies/ of a tier checkout, as opa test does",
+		Use:         "test",
+		Annotations: map[string]string{isolation: "network"},
+		Short:       "Run the Rego unit tests in policies/ of a tier checkout, as opa test does",
 		Long: `test compiles the policies in ` + policy.Dir + `/ of the checkout at --dir with the same
 restrictions as a render (no http.send, opa.runtime or net.*) and runs their unit tests:
 the test_* rules, usually in *_test.rego files. It prints PASS, FAIL or ERROR per test

@@ -26,8 +26,9 @@ func newRender(env Env) *cobra.Command {
 		}
 	)
 	cmd := &cobra.Command{
-		Use:   "render NAME",
-		Short: "Render a ShopSet's manifests from a checkout of its tier branch",
+		Use:         "render NAME",
+		Annotations: map[string]string{isolation: "network"},
+		Short:       "Render a ShopSet's manifests from a checkout of its tier branch",
 		Long: `Render prints the manifests of ShopSet NAME, byte for byte what Argo CD's shopset
 plugin gives for its Application, from a checkout of the ShopSet's tier branch (--dir).
 Pipe it to kubectl to review or apply by hand:
@@ -149,8 +150,9 @@ func newPlugin(env Env) *cobra.Command {
 		Short: "Argo CD Config Management Plugin commands (run by the sidecar)",
 	}
 	cmd.AddCommand(&cobra.Command{
-		Use:   "generate",
-		Short: "Render the Application's ShopSet from the current directory (the CMP generate command)",
+		Use:         "generate",
+		Annotations: map[string]string{isolation: "network,exec"},
+		Short:       "Render the Application's ShopSet from the current directory (the CMP generate command)",
 		Long: `generate is the command plugin.yaml runs in Argo CD's CMP sidecar. The working
 directory is the checkout Argo CD streamed; the ShopSet comes from the Application's
 plugin env or plugin parameters:

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -357,4 +358,41 @@ func TestCMPServerRendersRoutingTable(t *testing.T) {
 		"SHOPSET_MODE", "routing", "SHOPSET_CLUSTER", "cluster-z")})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `routing table: cluster "cluster-z" is not in shopsets.yaml`)
+}
+
+// The reported way out of the checkout: a builtin PatchTransformer, listed under the base's
+// transformers, whose path is a URL. Through the real sidecar the render fails, naming the
+// file, and the loopback server it names is never reached.
+func TestCMPServerRefusesRemotePluginConfig(t *testing.T) {
+	startCMPServer(t)
+	clone, _ := tierClone(t, "tier/dev")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	var conns atomic.Int64
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			c.Close()
+		}
+	}()
+	kust := filepath.Join(clone, "apps", "kustomization.yaml")
+	b, err := os.ReadFile(kust)
+	require.NoError(t, err)
+	require.NotContains(t, string(b), "transformers:")
+	require.NoError(t, os.WriteFile(kust, append(b, "transformers:\n- patch.yaml\n"...), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(clone, "apps", "patch.yaml"), []byte(
+		"apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: p\npath: http://"+l.Addr().String()+"/patch.yaml\n"), 0o644))
+
+	resp, err := generate(t, clone, &v1alpha1.ApplicationSourcePlugin{Name: plugin.Name, Env: env(
+		"SHOPSET_NAME", "c-2", "SHOPSET_TIER", "dev", "SHOPSET_CONFIGURATION", "production", "SHOPSET_CLUSTER", "cluster-c")})
+	require.Error(t, err)
+	assert.Nil(t, resp)
+	assert.Contains(t, err.Error(), `apps/patch.yaml: PatchTransformer "p": path "http://`)
+	assert.Contains(t, err.Error(), "remote URLs are not allowed")
+	assert.Zero(t, conns.Load(), "the plugin opened a network connection")
 }

@@ -5,7 +5,11 @@
 // filesystem, a Kustomize overlay is synthesised next to it (base apps/, the
 // configuration Component, the ShopSet's components, its namespace and the shopset.io/*
 // labels), and Kustomize's own engine (krusty) builds it with plugins off and loads
-// restricted to the checkout. The same inputs always give the same bytes.
+// restricted to the checkout. Before the build, every kustomization reachable from the
+// overlay, and every builtin plugin configuration it lists (file, directory or inline),
+// is checked for references Kustomize would fetch or clone; a process that renders
+// also calls offline.Enforce, so a reference the check misses fails closed. The same
+// inputs always give the same bytes.
 // RenderManifests also gives each object as the JSON Kustomize encoded it from, for
 // readers of the objects that need not parse the YAML again.
 //

@@ -125,7 +125,7 @@ func TestRenderErrors(t *testing.T) {
 			name:    "remote git base without scheme",
 			fsys:    with(map[string]string{"apps/kustomization.yaml": "resources:\n- github.com/kubernetes-sigs/kustomize/examples/multibases\n"}),
 			s:       shopset("production"),
-			wantErr: `shopset "a-1": apps/kustomization.yaml: "github.com/kubernetes-sigs/kustomize/examples/multibases": remote URLs are not allowed, everything must come from the checkout`,
+			wantErr: `shopset "a-1": apps/kustomization.yaml: resources "github.com/kubernetes-sigs/kustomize/examples/multibases": remote URLs are not allowed, everything must come from the checkout`,
 		},
 		{
 			name: "remote patch in a configuration",

@@ -9,11 +9,14 @@ import (
 	"syscall"
 
 	"github.com/shopset/shopset/cli"
+	"github.com/shopset/shopset/offline"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Execute(ctx, os.Args[1:], cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv})
+	code := cli.Execute(ctx, os.Args[1:], cli.Env{
+		Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Isolate: offline.Enforce,
+	})
 	stop()
 	os.Exit(code)
 }

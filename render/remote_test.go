@@ -1,0 +1,190 @@
+package render_test
+
+import (
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shopset/shopset/render"
+)
+
+// countingListener accepts TCP connections on loopback and counts them: a render that
+// reaches it has opened a network connection, whatever it then did with the answer.
+type countingListener struct {
+	addr  string
+	count atomic.Int64
+}
+
+func listen(t testing.TB) *countingListener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	c := &countingListener{addr: l.Addr().String()}
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.count.Add(1)
+			// Answer as a web server would, so a fetch that got here would succeed.
+			_, _ = conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+			conn.Close()
+		}
+	}()
+	t.Cleanup(func() { l.Close() })
+	return c
+}
+
+// TestRenderRefusesRemoteReferences covers every place Kustomize loads a path from:
+// each case names a URL of a loopback server, and no case may reach it.
+func TestRenderRefusesRemoteReferences(t *testing.T) {
+	srv := listen(t)
+	url := "http://" + srv.addr + "/patch.yaml"
+	const component = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+	patchTransformer := "apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: p\npath: " + url + "\n"
+	for _, tc := range []struct {
+		name    string
+		files   map[string]string
+		wantErr string
+	}{
+		{
+			name: "PatchTransformer file under transformers (the reported case)",
+			files: map[string]string{
+				"apps/kustomization.yaml": "resources: [cm.yaml]\ntransformers: [patch.yaml]\n",
+				"apps/patch.yaml":         patchTransformer,
+			},
+			wantErr: `apps/patch.yaml: PatchTransformer "p": path "` + url + `": remote URLs are not allowed`,
+		},
+		{
+			name: "PatchTransformer inline under transformers",
+			files: map[string]string{
+				"apps/kustomization.yaml": "resources: [cm.yaml]\ntransformers:\n- |\n  " +
+					strings.ReplaceAll(strings.TrimSpace(patchTransformer), "\n", "\n  ") + "\n",
+			},
+			wantErr: `apps/kustomization.yaml: transformers (inline): PatchTransformer "p": path "` + url + `"`,
+		},
+		{
+			name: "inline on one line, in flow style",
+			files: map[string]string{
+				"apps/kustomization.yaml": "resources: [cm.yaml]\ntransformers:\n- '{apiVersion: builtin, kind: PatchTransformer, metadata: {name: p}, path: \"" + url + "\"}'\n",
+			},
+			wantErr: `apps/kustomization.yaml: transformers (inline): PatchTransformer "p": path "` + url + `"`,
+		},
+		{
+			name: "a Component's transformers",
+			files: map[string]string{
+				"configurations/production/kustomization.yaml": component + "transformers: [patch.yaml]\n",
+				"configurations/production/patch.yaml":         patchTransformer,
+			},
+			wantErr: `configurations/production/patch.yaml: PatchTransformer "p": path "` + url + `"`,
+		},
+		{
+			name: "ConfigMapGenerator config with a URL in files",
+			files: map[string]string{
+				"apps/kustomization.yaml": "resources: [cm.yaml]\ngenerators: [gen.yaml]\n",
+				"apps/gen.yaml":           "apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata:\n  name: g\nfiles:\n- key=" + url + "\n",
+			},
+			wantErr: `apps/gen.yaml: ConfigMapGenerator "g": files "key=` + url + `"`,
+		},
+		{
+			name: "SecretGenerator config with a URL in envs",
+			files: map[string]string{
+				"apps/kustomization.yaml": "resources: [cm.yaml]\ngenerators: [gen.yaml]\n",
+				"apps/gen.yaml":           "apiVersion: builtin\nkind: SecretGenerator\nmetadata:\n  name: g\nenvs:\n- " + url + "\n",
+			},
+			wantErr: `apps/gen.yaml: SecretGenerator "g": envs "` + url + `"`,
+		},
+		{
+			name: "ReplacementTransformer with a nested path",
+			files: map[string]string{
+				"apps/kustomization.yaml": "resources: [cm.yaml]\ntransformers: [r.yaml]\n",
+				"apps/r.yaml":             "apiVersion: builtin\nkind: ReplacementTransformer\nmetadata:\n  name: r\nreplacements:\n- path: " + url + "\n",
+			},
+			wantErr: `apps/r.yaml: ReplacementTransformer "r": replacements[0].path "` + url + `"`,
+		},
+		{
+			name: "second document of a transformers file",
+			files: map[string]string{
+				"apps/kustomization.yaml": "resources: [cm.yaml]\ntransformers: [t.yaml]\n",
+				"apps/t.yaml": "apiVersion: builtin\nkind: LabelTransformer\nmetadata:\n  name: l\nlabels: {a: b}\nfieldSpecs: [{path: metadata/labels, create: true}]\n---\n" +
+					patchTransformer,
+			},
+			wantErr: `apps/t.yaml: PatchTransformer "p": path "` + url + `"`,
+		},
+		{
+			name: "a directory under transformers, its resources are configurations",
+			files: map[string]string{
+				"apps/kustomization.yaml":      "resources: [cm.yaml]\ntransformers: [tdir]\n",
+				"apps/tdir/kustomization.yaml": "resources: [patch.yaml]\n",
+				"apps/tdir/patch.yaml":         patchTransformer,
+			},
+			wantErr: `apps/tdir/patch.yaml: PatchTransformer "p": path "` + url + `"`,
+		},
+		{
+			name: "transformers entry that is itself a URL",
+			files: map[string]string{
+				"apps/kustomization.yaml": "resources: [cm.yaml]\ntransformers: [" + url + "]\n",
+			},
+			wantErr: `apps/kustomization.yaml: transformers "` + url + `"`,
+		},
+		{
+			name: "URL with an upper-case scheme",
+			files: map[string]string{
+				"apps/kustomization.yaml": "resources: [cm.yaml, " + strings.Replace(url, "http", "HTTP", 1) + "]\n",
+			},
+			wantErr: `remote URLs are not allowed`,
+		},
+		{
+			name: "Git address with a user, not a URL",
+			files: map[string]string{
+				"apps/kustomization.yaml": "resources: [cm.yaml, 'me@127.0.0.1/org/repo']\n",
+			},
+			wantErr: `apps/kustomization.yaml: resources "me@127.0.0.1/org/repo": remote URLs are not allowed`,
+		},
+		{
+			name: "GitHub address in another case that exists as a local directory",
+			files: map[string]string{
+				"apps/kustomization.yaml":                     "resources: [cm.yaml, GitHub.com/org/repo]\n",
+				"apps/GitHub.com/org/repo/kustomization.yaml": "resources: []\n",
+			},
+			wantErr: `apps/kustomization.yaml: resources "GitHub.com/org/repo": remote URLs are not allowed`,
+		},
+		{
+			name: "helm values file",
+			files: map[string]string{
+				"apps/kustomization.yaml": "resources: [cm.yaml]\nhelmCharts:\n- name: c\n  valuesFile: " + url + "\n",
+			},
+			wantErr: `apps/kustomization.yaml: helmCharts "` + url + `"`,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := render.Render(with(tc.files), shopset("production"))
+			require.Error(t, err)
+			assert.Nil(t, out)
+			assert.Contains(t, err.Error(), tc.wantErr)
+			assert.Contains(t, err.Error(), `shopset "a-1": `)
+			assert.Zero(t, srv.count.Load(), "the render opened a network connection")
+		})
+	}
+}
+
+// TestRenderAllowsLocalPluginConfigs keeps the check from refusing what is fine: builtin
+// plugin configurations that name files of the checkout, and URLs in values that are
+// data, not files to load.
+func TestRenderAllowsLocalPluginConfigs(t *testing.T) {
+	out, err := render.Render(with(map[string]string{
+		"apps/kustomization.yaml": "resources: [cm.yaml]\ntransformers: [patch.yaml]\ngenerators: [gen.yaml]\n",
+		"apps/patch.yaml": "apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: p\npath: p.yaml\n" +
+			"target: {kind: ConfigMap}\n",
+		"apps/p.yaml":   "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-config\ndata:\n  patched: \"yes\"\n",
+		"apps/gen.yaml": "apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata:\n  name: urls\nliterals:\n- API=https://api.shop.example/v1\n",
+	}), shopset("production"))
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "patched: \"yes\"")
+	assert.Contains(t, string(out), "API: https://api.shop.example/v1")
+}
