@@ -57,7 +57,7 @@ It fails closed: a failure is never answered with an empty list. Endpoints:
 	f.DurationVar(&cfg.RefCheckTTL, "ref-check-ttl", generator.DefaultRefCheckTTL, "how long a getparams call trusts the mirror before asking the remote for its heads")
 	f.DurationVar(&cfg.GitTimeout, "git-timeout", generator.DefaultGitTimeout, "time limit of one fetch or snapshot")
 	f.Float64Var(&cfg.MaxRemovalShare, "max-removal-share", generator.DefaultMaxRemovalShare,
-		"share of served ShopSets one inventory change may remove without a confirming \""+generator.ConfirmRemovalTrailer+": N\" commit trailer")
+		"share of ShopSets one inventory change may remove without a confirming \""+generator.ConfirmRemovalTrailer+": N\" commit trailer; 0 refuses every unconfirmed removal")
 	f.DurationVar(&cfg.MaxStale, "max-stale", generator.DefaultMaxStale, "how long Git may fail while the last good snapshot is served; then getparams answers 503 so the ApplicationSet shows the outage")
 	f.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", generator.DefaultMaxRequestBytes, "largest request body accepted")
 	f.StringVar(&cfg.DefaultRevision, "default-revision", "main", "inventory revision when a request names none")

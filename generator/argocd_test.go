@@ -257,7 +257,7 @@ func TestArgoCDFailClosed(t *testing.T) {
 		f.commitInventory(t, kept, "Drop most ShopSets")
 		apps, err := a.applications()
 		require.Error(t, err)
-		assert.Contains(t, err.Error(), "removes 8 of the 9 ShopSets served")
+		assert.Contains(t, err.Error(), "removes 8 of the 9 ShopSets of ")
 		assert.Contains(t, err.Error(), "Shopset-Confirm-Removal: 8")
 		assert.Empty(t, apps)
 

@@ -8,7 +8,9 @@
 // the ApplicationSet while it keeps every Application; a Git outage is served around with
 // the last good snapshot (reported stale in /api/v1/status and /metrics) for a bounded
 // time, then answered with an error too; an inventory that removes more than a configured
-// share of the ShopSets is refused until a commit confirms it.
+// share of the ShopSets is refused until a commit confirms it, measured against the
+// inventory's own history in Git (package removal), so a restart or a second replica
+// refuses exactly the same.
 //
 //	srv, err := generator.New(generator.Config{Repos: []string{url}, TokenFile: f, CacheDir: d})
 //	err = srv.Serve(ctx, listener)

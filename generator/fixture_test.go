@@ -68,6 +68,7 @@ func newFixtureWith(t *testing.T, transport string, tweak func(*fixture)) *fixtu
 		Repos: []string{f.url}, CacheDir: t.TempDir(), TokenFile: tokenFile, WebhookSecretFile: webhookFile,
 		RefCheckTTL:     time.Nanosecond, // every call checks the remote
 		RefreshInterval: time.Hour, GitTimeout: 30 * time.Second,
+		MaxRemovalShare: generator.DefaultMaxRemovalShare, // shopctl's default
 	}
 	if tweak != nil {
 		tweak(f)
@@ -126,4 +127,19 @@ func sign(secret, body string) string {
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write([]byte(body))
 	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// restart stops the generator and starts a new one on the same repository, as a pod
+// restart or a second replica would; emptyCache also gives it a new, empty mirror
+// directory. The argo clients made before keep working: they read f.http's URL.
+func (f *fixture) restart(t *testing.T, emptyCache bool) {
+	t.Helper()
+	if emptyCache {
+		f.cfg.CacheDir = t.TempDir()
+	}
+	gen, err := generator.New(f.cfg)
+	require.NoError(t, err)
+	gen.Refresh(context.Background())
+	f.gen = gen
+	f.http.Config.Handler = gen.Handler()
 }

@@ -43,8 +43,10 @@ type Config struct {
 	RefCheckTTL time.Duration
 	// GitTimeout bounds one refresh or snapshot build.
 	GitTimeout time.Duration
-	// MaxRemovalShare is the share of served ShopSets one inventory change may remove
-	// without a confirming commit trailer; removing all of them always needs one.
+	// MaxRemovalShare is the share of ShopSets one inventory change may remove without a
+	// confirming commit trailer (package removal); removing all of them always needs one.
+	// 0, the zero value, refuses every unconfirmed removal; shopctl's flag defaults to
+	// DefaultMaxRemovalShare.
 	MaxRemovalShare float64
 	// MaxStale is how long a failing Git server is served around with the last good
 	// snapshot; after that getparams answers 503, so the outage shows in Argo CD.
@@ -76,9 +78,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.GitTimeout == 0 {
 		c.GitTimeout = DefaultGitTimeout
-	}
-	if c.MaxRemovalShare == 0 {
-		c.MaxRemovalShare = DefaultMaxRemovalShare
 	}
 	if c.MaxStale == 0 {
 		c.MaxStale = DefaultMaxStale

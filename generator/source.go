@@ -6,21 +6,18 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/shopset/shopset/gitrepo"
+	"github.com/shopset/shopset/removal"
 	"github.com/shopset/shopset/snapshot"
 )
 
 // ConfirmRemovalTrailer is the commit trailer that confirms an inventory change removing
-// more ShopSets than the generator accepts on its own. Its value is the number of ShopSets
-// the change removes; it lives in Git, so reviewers see it in the pull request.
-const ConfirmRemovalTrailer = "Shopset-Confirm-Removal"
+// more ShopSets than the generator accepts on its own (see package removal).
+const ConfirmRemovalTrailer = removal.Trailer
 
 // source is one served repository: its mirror, when the remote was last checked, and the
 // views (revision, inventory path) asked of it.
@@ -44,6 +41,7 @@ type source struct {
 	fetchedAt     time.Time
 	refreshErrors uint64
 	views         map[viewKey]*view
+	removals      removalHistory
 }
 
 type viewKey struct{ revision, path string }
@@ -260,12 +258,9 @@ func (v *view) serve(url string, git outage, maxStale time.Duration) (*snapshot.
 func (s *source) build(ctx context.Context, v *view, version uint64, done chan struct{}) {
 	buildCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.GitTimeout)
 	defer cancel()
-	v.mu.Lock()
-	prev := v.good
-	v.mu.Unlock()
 	snap, err := snapshot.Build(buildCtx, s.repo, s.url, v.key.revision, v.key.path)
 	if err == nil {
-		err = s.guardRemoval(buildCtx, prev, snap)
+		err = s.guardRemoval(buildCtx, snap)
 	}
 
 	v.mu.Lock()
@@ -286,39 +281,4 @@ func (s *source) build(ctx context.Context, v *view, version uint64, done chan s
 	}
 	v.good, v.err = snap, nil
 	s.log.Info("snapshot", "revision", v.key.revision, "path", v.key.path, "commit", snap.InventoryCommit, "shopsets", len(snap.Params))
-}
-
-// guardRemoval refuses next when it drops more than the configured share of prev's
-// ShopSets, or all of them, unless a commit between the two confirms it.
-func (s *source) guardRemoval(ctx context.Context, prev, next *snapshot.Snapshot) error {
-	if prev == nil || prev.InventoryCommit == next.InventoryCommit {
-		return nil
-	}
-	names := next.Names()
-	var removed []string
-	for _, p := range prev.Params {
-		if !names[p.Name] {
-			removed = append(removed, p.Name)
-		}
-	}
-	if len(removed) == 0 || (len(next.Params) > 0 && float64(len(removed)) <= s.cfg.MaxRemovalShare*float64(len(prev.Params))) {
-		return nil
-	}
-	commits, err := s.repo.Log(ctx, prev.InventoryCommit, next.InventoryCommit, 0)
-	if err != nil {
-		return err
-	}
-	for _, c := range commits {
-		for _, v := range c.Trailers[ConfirmRemovalTrailer] {
-			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= len(removed) {
-				s.log.Info("mass removal confirmed", "commit", c.ID, "removed", len(removed))
-				return nil
-			}
-		}
-	}
-	slices.Sort(removed)
-	return fmt.Errorf("%w: %s at %s (%.12s) removes %d of the %d ShopSets served (%s); "+
-		"confirm with the trailer \"%s: %d\" in a commit of the change",
-		errRemoval, next.Path, next.Revision, next.InventoryCommit, len(removed), len(prev.Params),
-		strings.Join(removed, ", "), ConfirmRemovalTrailer, len(removed))
 }

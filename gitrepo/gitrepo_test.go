@@ -632,3 +632,30 @@ func TestErrorsAreDistinct(t *testing.T) {
 		}
 	}
 }
+
+func TestFileHistory(t *testing.T) {
+	ctx := context.Background()
+	r := gittest.Init(t)
+	first := r.Commit(t, "main", map[string]string{"shopsets.yaml": "v1\n"}, "v1")
+	r.Commit(t, "main", map[string]string{"other.txt": "x\n"}, "unrelated")
+	second := r.Commit(t, "main", map[string]string{"shopsets.yaml": "v2\n"}, "v2")
+	last := r.Commit(t, "main", map[string]string{"other.txt": "y\n"}, "unrelated again")
+	// A file whose name is pathspec magic is still a name.
+	r.Commit(t, "main", map[string]string{":(glob)*": "z\n"}, "odd name")
+	repo, err := gitrepo.OpenLocal(r.Dir)
+	require.NoError(t, err)
+
+	got, err := repo.FileHistory(ctx, last, "shopsets.yaml", 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{second, first}, got)
+	got, err = repo.FileHistory(ctx, last, "shopsets.yaml", 1)
+	require.NoError(t, err)
+	assert.Equal(t, []string{second}, got)
+	got, err = repo.FileHistory(ctx, "main", ":(glob)*", 10)
+	require.NoError(t, err)
+	assert.Len(t, got, 1, "the path is literal, not a pattern matching every file")
+	_, err = repo.FileHistory(ctx, "no-such-branch", "shopsets.yaml", 10)
+	assert.ErrorIs(t, err, gitrepo.ErrUnknownRevision)
+	_, err = repo.FileHistory(ctx, "main", "../x", 10)
+	assert.Error(t, err)
+}

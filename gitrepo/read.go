@@ -243,6 +243,25 @@ func (r *Repo) Log(ctx context.Context, exclude, include string, max int) ([]Com
 	return commits, nil
 }
 
+// FileHistory returns the commits on the first-parent history of commit that changed
+// path, newest first, at most max: the versions of one file as its branch saw them.
+func (r *Repo) FileHistory(ctx context.Context, commit, path string, max int) ([]string, error) {
+	what := fmt.Sprintf("listing the history of %s at %s", path, commit)
+	if err := checkRev(commit); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if !fs.ValidPath(path) || path == "." || strings.ContainsAny(path, "\r\n") {
+		return nil, fmt.Errorf("%s: invalid path", what)
+	}
+	args := []string{"log", "--first-parent", "--format=%H", "--max-count=" + strconv.Itoa(max), commit, "--", path}
+	// The path is a file name, never a pathspec with magic.
+	out, err := r.read(ctx, cmd{args: args, env: []string{"GIT_LITERAL_PATHSPECS=1"}})
+	if err != nil {
+		return nil, r.revError(ctx, what, err, commit)
+	}
+	return strings.Fields(string(out)), nil
+}
+
 func checkRevs(what string, revs ...string) error {
 	for _, rev := range revs {
 		if err := checkRev(rev); err != nil {

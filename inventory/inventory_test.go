@@ -687,3 +687,24 @@ func names(ss []inventory.ShopSet) []string {
 func pos(line, col int) inventory.Position {
 	return inventory.Position{Line: line, Column: col}
 }
+
+func TestShopSetNames(t *testing.T) {
+	data, err := os.ReadFile("../examples/shopsets.yaml")
+	require.NoError(t, err)
+	inv, err := inventory.Parse("shopsets.yaml", data)
+	require.NoError(t, err)
+	names, err := inventory.ShopSetNames("shopsets.yaml", data)
+	require.NoError(t, err)
+	var want []string
+	for _, s := range inv.ShopSets {
+		want = append(want, s.Name)
+	}
+	assert.Equal(t, want, names)
+
+	for _, bad := range []string{"", "{{{", "shopsets: [{tier: dev}]", "shopsets: 3",
+		"a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n" +
+			"d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e]\n"} {
+		_, err := inventory.ShopSetNames("shopsets.yaml", []byte(bad))
+		assert.Error(t, err, "%q", bad)
+	}
+}
