@@ -3,7 +3,9 @@ package generator
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"path"
 	"slices"
 	"strings"
@@ -52,6 +54,10 @@ func decodeRequest(body []byte, defaultRepo string) (query, error) {
 	if err := dec.Decode(&req); err != nil {
 		return query{}, badRequest("malformed request body: %v", err)
 	}
+	// One JSON value and nothing after it: a body with more is not what Argo CD sends.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return query{}, badRequest("malformed request body: data after the JSON object")
+	}
 	q := query{repoURL: defaultRepo, revision: "main", path: "shopsets.yaml", kind: KindShopSets, filters: map[string][]string{}}
 	for name, raw := range req.Input.Parameters {
 		switch name {
@@ -87,7 +93,8 @@ func decodeRequest(body []byte, defaultRepo string) (query, error) {
 	if q.repoURL == "" {
 		return query{}, badRequest("input parameter %q is required", ParamRepoURL)
 	}
-	if clean := path.Clean(q.path); clean != q.path || path.IsAbs(q.path) || strings.HasPrefix(q.path, "../") || q.path == ".." {
+	if clean := path.Clean(q.path); clean != q.path || path.IsAbs(q.path) || strings.HasPrefix(q.path, "../") ||
+		q.path == ".." || q.path == "." {
 		return query{}, badRequest("input parameter %q must be a clean relative path inside the repository", ParamPath)
 	}
 	if q.kind == KindRouting && (len(q.filters[ParamTier]) > 0 || len(q.filters[ParamConfiguration]) > 0) {
