@@ -21,6 +21,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/tester"
+	"github.com/open-policy-agent/opa/v1/topdown"
 	"gopkg.in/yaml.v3"
 	sigsyaml "sigs.k8s.io/yaml"
 
@@ -332,6 +333,44 @@ func (p *Policies) findRules() {
 	}
 }
 
+// runningRule finds which definition of the rule name a runaway evaluation was in when
+// it was stopped: a rule may be defined in several files, and the first of them is not
+// necessarily the slow one. It evaluates again with a tracer, for at most a second, and
+// gives the file:line of the last definition entered; "" if it cannot tell. Only a
+// failure pays for the trace.
+func runningRule(pq rego.PreparedEvalQuery, name string, input ast.Value, timeout time.Duration) string {
+	ctx, cancel := context.WithTimeout(context.Background(), min(timeout, time.Second))
+	defer cancel()
+	tr := &ruleTracer{name: name}
+	_, _ = pq.Eval(ctx, rego.EvalParsedInput(input), rego.EvalQueryTracer(tr))
+	return tr.last
+}
+
+// ruleTracer remembers the location of the last definition of one rule entered.
+type ruleTracer struct {
+	name string
+	last string
+}
+
+func (t *ruleTracer) Enabled() bool               { return true }
+func (t *ruleTracer) Config() topdown.TraceConfig { return topdown.TraceConfig{} }
+func (t *ruleTracer) TraceEvent(e topdown.Event) {
+	if e.Op != topdown.EnterOp {
+		return
+	}
+	r, ok := e.Node.(*ast.Rule)
+	if !ok || r.Location == nil {
+		return
+	}
+	n := r.Head.Name.String()
+	if len(r.Head.Reference) > 0 {
+		n = r.Head.Reference[0].Value.(ast.Var).String()
+	}
+	if n == t.name {
+		t.last = fmt.Sprintf("%s:%d", r.Location.File, r.Location.Row)
+	}
+}
+
 // Params are the ShopSet's parameters as policies see them in data.shopset; maxMemoryLimit
 // is "" when the ShopSet's configuration sets none.
 func Params(s render.ShopSet) map[string]any {
@@ -417,7 +456,8 @@ func (p *Policies) Check(ctx context.Context, objects []map[string]any, params m
 			rs, err := q.pq.Eval(ctx, rego.EvalParsedInput(input))
 			if err != nil {
 				if ctx.Err() != nil {
-					return res, fmt.Errorf("policy %s (%s) on %s/%s: evaluation stopped after %v: %w", q.name, q.loc, kind, name, timeout, ctx.Err())
+					loc := cmp.Or(runningRule(q.pq, q.name, input, timeout), q.loc)
+					return res, fmt.Errorf("policy %s (%s) on %s/%s: evaluation stopped after %v: %w", q.name, loc, kind, name, timeout, ctx.Err())
 				}
 				return res, fmt.Errorf("policy %s (%s) on %s/%s: %w", q.name, q.loc, kind, name, err)
 			}

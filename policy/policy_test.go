@@ -378,6 +378,28 @@ deny contains msg if {
 	assert.Contains(t, err.Error(), "policy deny (policies/slow.rego:3) on Deployment/api: evaluation stopped after 200ms")
 }
 
+// A rule defined in several files: the timeout names the definition that ran away, not
+// the first file that defines a rule of that name.
+func TestRunawayPolicyNamesTheSlowDefinition(t *testing.T) {
+	p, err := policy.Load(fstest.MapFS{
+		"policies/a_fast.rego": {Data: []byte("package main\n\ndeny contains msg if {\n\tinput.kind == \"Nothing\"\n\tmsg := \"x\"\n}\n")},
+		"policies/b_slow.rego": {Data: []byte(`package main
+
+# a comment, so the rule is not on line 3
+
+deny contains msg if {
+	n := count([x | some x in numbers.range(1, 100000000)])
+	msg := sprintf("%d", [n])
+}
+`)},
+	}, "policies")
+	require.NoError(t, err)
+	p.Timeout = 200 * time.Millisecond
+	_, err = p.Check(context.Background(), []map[string]any{object(t, deployment, nil)}, policy.Params(shopset))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "policy deny (policies/b_slow.rego:5) on Deployment/api: evaluation stopped after 200ms")
+}
+
 func TestDefaultPackUnitTests(t *testing.T) {
 	tree, err := examples.Tree("tier/dev")
 	require.NoError(t, err)
