@@ -17,6 +17,7 @@ var (
 	errBadRequest   = errors.New("bad request")
 	errForbidden    = errors.New("repository not served")
 	errRemoval      = errors.New("inventory refused")
+	errBusy         = errors.New("busy")
 )
 
 // statusTable maps error classes to HTTP status, first match wins. Everything else is a
@@ -32,6 +33,7 @@ var statusTable = []struct {
 	{errForbidden, http.StatusForbidden},
 	{snapshot.ErrInvalid, http.StatusUnprocessableEntity},
 	{errRemoval, http.StatusUnprocessableEntity},
+	{errBusy, http.StatusTooManyRequests},
 	{gitrepo.ErrUnavailable, http.StatusServiceUnavailable},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable},
 }

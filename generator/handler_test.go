@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -72,8 +73,8 @@ func TestGetParamsBadInput(t *testing.T) {
 		{"unknown revision", testToken, body(`{` + repo + `,"revision":"no-such-branch"}`), 400, "unknown revision"},
 		{"option-like revision", testToken, body(`{` + repo + `,"revision":"--upload-pack=x"}`), 400, "must not start with '-'"},
 		{"path of the repository itself", testToken, body(`{` + repo + `,"path":"."}`), 400, "clean relative path"},
-		{"a valid body followed by garbage", testToken, body(`{` + repo + `}`) + `garbage`, 400, "data after the JSON object"},
-		{"two JSON bodies", testToken, body(`{` + repo + `}`) + body(`{` + repo + `}`), 400, "data after the JSON object"},
+		{"a valid body followed by garbage", testToken, body(`{`+repo+`}`) + `garbage`, 400, "data after the JSON object"},
+		{"two JSON bodies", testToken, body(`{`+repo+`}`) + body(`{`+repo+`}`), 400, "data after the JSON object"},
 		{"path leaving the repository", testToken, body(`{` + repo + `,"path":"../../etc/passwd"}`), 400, "clean relative path"},
 		{"missing inventory file", testToken, body(`{` + repo + `,"path":"nope.yaml"}`), 422, "nope.yaml not found at main"},
 		{"inventory failing validation", testToken, body(`{` + repo + `,"path":"broken.yaml"}`), 422, "broken.yaml:3:8: tiers: at least one tier is required"},
@@ -169,4 +170,90 @@ func TestNotReadyWithoutSnapshot(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+}
+
+// readCounter wraps request bodies to count what the handler reads of them.
+type readCounter struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (r readCounter) Read(p []byte) (int, error) {
+	n, err := r.ReadCloser.Read(p)
+	r.n.Add(int64(n))
+	return n, err
+}
+
+// An unsigned or wrongly signed flood is refused from its headers: the handler never
+// reads the bodies into memory.
+func TestWebhookRefusesBeforeReading(t *testing.T) {
+	f := newFixture(t, "file")
+	var read atomic.Int64
+	h := f.gen.Handler()
+	f.http.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = readCounter{r.Body, &read}
+		h.ServeHTTP(w, r)
+	})
+	for name, headers := range map[string]map[string]string{
+		"GitHub, no signature":        {"X-GitHub-Event": "push"},
+		"GitHub, malformed signature": {"X-GitHub-Event": "push", "X-Hub-Signature-256": "sha256=zz"},
+		"GitLab, wrong token":         {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": "guess"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			for range 30 {
+				req, err := http.NewRequest(http.MethodPost, f.http.URL+"/api/webhook", strings.NewReader(strings.Repeat(" ", 1<<20)))
+				require.NoError(t, err)
+				for k, v := range headers {
+					req.Header.Set(k, v)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				require.NoError(t, err)
+				resp.Body.Close()
+				assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+			}
+			assert.Zero(t, read.Load(), "the handler read the body of a request it refuses")
+		})
+	}
+}
+
+// Signed-looking deliveries are read a few at a time; one more is told to come back.
+func TestWebhookBoundsConcurrentReads(t *testing.T) {
+	f := newFixture(t, "file")
+	send := func(body io.Reader) (int, error) {
+		req, err := http.NewRequest(http.MethodPost, f.http.URL+"/api/webhook", body)
+		require.NoError(t, err)
+		req.Header.Set("X-GitHub-Event", "push")
+		req.Header.Set("X-Hub-Signature-256", "sha256="+strings.Repeat("0", 64))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	var writers []*io.PipeWriter
+	done := make(chan int, 2)
+	for range 2 {
+		r, w := io.Pipe()
+		writers = append(writers, w)
+		go func() {
+			code, _ := send(r)
+			done <- code
+		}()
+		// The server has started reading this body once the write returns.
+		_, err := w.Write([]byte("{"))
+		require.NoError(t, err)
+	}
+	code, err := send(strings.NewReader("{}"))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusTooManyRequests, code)
+	for _, w := range writers {
+		w.Close()
+	}
+	for range 2 {
+		assert.Equal(t, http.StatusUnauthorized, <-done, "a wrong signature, once read")
+	}
+	code, err = send(strings.NewReader("{}"))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusUnauthorized, code, "the slots are free again")
 }

@@ -104,8 +104,10 @@ type Server struct {
 	order   []string
 	token   *secretFile
 	webhook *secretFile
-	metrics *metrics
-	started time.Time
+	// webhookSlots bounds the webhook bodies read at once.
+	webhookSlots chan struct{}
+	metrics      *metrics
+	started      time.Time
 }
 
 // New validates cfg and prepares the mirrors; nothing is fetched until Serve or Refresh.
@@ -121,6 +123,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("max removal share %v is not between 0 and 1", cfg.MaxRemovalShare)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, sources: map[string]*source{}, started: time.Now()}
+	s.webhookSlots = make(chan struct{}, webhookReaders)
 	s.token = &secretFile{path: cfg.TokenFile}
 	if _, err := s.token.read(); err != nil {
 		return nil, fmt.Errorf("token file: %w", err)

@@ -8,11 +8,26 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 )
+
+// Webhook bounds.
+const (
+	// MaxWebhookBytes is the largest webhook body read: GitHub does not deliver payloads
+	// over 25 MB, and GitLab's push events stay far below that.
+	MaxWebhookBytes = 25 << 20
+	// webhookReaders is how many webhook bodies are read at once, so that memory stays
+	// bounded (webhookReaders x MaxWebhookBytes) whatever arrives.
+	webhookReaders = 2
+)
+
+// githubSignatureForm is the only form of X-Hub-Signature-256 GitHub sends.
+var githubSignatureForm = regexp.MustCompile(`^sha256=[0-9a-f]{64}$`)
 
 // handleWebhook takes GitHub and GitLab push events: a verified push to a served
 // repository refreshes its mirror at once instead of at the next interval.
@@ -21,24 +36,53 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.log, errors.Join(errUnauthorized, errors.New("webhooks are disabled: no webhook secret is configured")))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 25<<20)) // GitHub caps payloads at 25 MB
-	if err != nil {
-		writeError(w, s.log, badRequest("reading webhook body: %v", err))
-		return
-	}
 	secret, err := s.webhook.read()
 	if err != nil {
 		writeError(w, s.log, err)
 		return
 	}
+	// Everything that can be checked without the body is checked first, so an unsigned
+	// flood costs no memory: the header's presence and form (GitHub), the token (GitLab).
+	github, gitlab := r.Header.Get("X-GitHub-Event"), r.Header.Get("X-Gitlab-Event")
+	switch {
+	case github != "":
+		if !githubSignatureForm.MatchString(r.Header.Get("X-Hub-Signature-256")) {
+			writeError(w, s.log, errors.Join(errUnauthorized, errors.New("webhook signature missing or malformed (X-Hub-Signature-256: sha256=<64 hex digits>)")))
+			return
+		}
+	case gitlab != "":
+		got := sha256.Sum256([]byte(r.Header.Get("X-Gitlab-Token")))
+		want := sha256.Sum256(secret)
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			writeError(w, s.log, errors.Join(errUnauthorized, errors.New("webhook token does not match")))
+			return
+		}
+	default:
+		writeError(w, s.log, badRequest("not a GitHub or GitLab webhook (no X-GitHub-Event or X-Gitlab-Event header)"))
+		return
+	}
+	// Bodies are read a few at a time: each may be up to MaxWebhookBytes.
+	select {
+	case s.webhookSlots <- struct{}{}:
+		defer func() { <-s.webhookSlots }()
+	default:
+		writeError(w, s.log, fmt.Errorf("%w: %d webhook deliveries are being read already; the next refresh or getparams call picks up the push",
+			errBusy, cap(s.webhookSlots)))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhookBytes))
+	if err != nil {
+		writeError(w, s.log, badRequest("reading webhook body: %v", err))
+		return
+	}
 	var urls []string
 	switch {
-	case r.Header.Get("X-GitHub-Event") != "":
+	case github != "":
 		if !validGitHubSignature(secret, body, r.Header.Get("X-Hub-Signature-256")) {
 			writeError(w, s.log, errors.Join(errUnauthorized, errors.New("webhook signature does not match")))
 			return
 		}
-		if r.Header.Get("X-GitHub-Event") != "push" {
+		if github != "push" {
 			writeJSON(w, http.StatusOK, map[string]any{"refreshing": []string{}})
 			return
 		}
@@ -55,14 +99,8 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		urls = []string{p.Repository.CloneURL, p.Repository.HTMLURL, p.Repository.SSHURL, p.Repository.GitURL}
-	case r.Header.Get("X-Gitlab-Event") != "":
-		got := sha256.Sum256([]byte(r.Header.Get("X-Gitlab-Token")))
-		want := sha256.Sum256(secret)
-		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-			writeError(w, s.log, errors.Join(errUnauthorized, errors.New("webhook token does not match")))
-			return
-		}
-		if r.Header.Get("X-Gitlab-Event") != "Push Hook" {
+	default:
+		if gitlab != "Push Hook" {
 			writeJSON(w, http.StatusOK, map[string]any{"refreshing": []string{}})
 			return
 		}
@@ -78,9 +116,6 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		urls = []string{p.Project.HTTPURL, p.Project.SSHURL, p.Project.WebURL}
-	default:
-		writeError(w, s.log, badRequest("not a GitHub or GitLab webhook (no X-GitHub-Event or X-Gitlab-Event header)"))
-		return
 	}
 
 	refreshing := []string{}
