@@ -14,12 +14,13 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/shopset/shopset/internal/yamlbound"
 )
 
 // maxAliasExpansion bounds how many nodes alias expansion may add to a
-// document. A few lines of nested aliases can expand to billions of nodes
-// (the "billion laughs" attack); honest reuse of an anchor adds a few hundred.
-const maxAliasExpansion = 100000
+// document (see yamlbound).
+const maxAliasExpansion = yamlbound.MaxAliasExpansion
 
 // Parse decodes data, applies defaults and validates the result. file is the
 // name errors use. On any problem it returns a nil Inventory and an Errors
@@ -178,58 +179,11 @@ func (d *decoder) resolve(n *yaml.Node, path string) (*yaml.Node, loc) {
 	return n, l
 }
 
-// aliasExpansionWithin reports whether expanding every alias in the tree at
-// root adds at most limit nodes; if not, it returns the alias at which the
-// limit was passed. Anchors must be defined before use, so walking in
-// document order finds each alias target either already measured or still
-// open, which means the alias is inside its own target and expands forever.
+// aliasExpansionWithin reports whether expanding every alias in the tree at root adds at
+// most limit nodes; if not, it returns the alias at which the limit was passed.
 func aliasExpansionWithin(root *yaml.Node, limit int) (Position, bool) {
-	const open = -1
-	sizes := map[*yaml.Node]int{} // expanded size of each anchored node
-	added := 0
-	var at Position
-	var size func(n *yaml.Node) (int, bool)
-	size = func(n *yaml.Node) (int, bool) {
-		if n.Kind == yaml.AliasNode {
-			if n.Alias == nil {
-				return 1, true
-			}
-			s, seen := sizes[n.Alias]
-			if !seen {
-				var ok bool
-				if s, ok = size(n.Alias); !ok {
-					return 0, false
-				}
-			}
-			if s == open {
-				at = Position{n.Line, n.Column}
-				return 0, false
-			}
-			added += s
-			if added > limit {
-				at = Position{n.Line, n.Column}
-				return 0, false
-			}
-			return s, true
-		}
-		if n.Anchor != "" {
-			sizes[n] = open
-		}
-		total := 1
-		for _, c := range n.Content {
-			s, ok := size(c)
-			if !ok {
-				return 0, false
-			}
-			total += s
-		}
-		if n.Anchor != "" {
-			sizes[n] = total
-		}
-		return total, true
-	}
-	_, ok := size(root)
-	return at, ok
+	line, col, ok := yamlbound.WithinAliasExpansion(root, limit)
+	return Position{line, col}, ok
 }
 
 func join(path, key string) string {

@@ -12,6 +12,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/policy"
@@ -217,7 +218,7 @@ func Generate(ctx context.Context, getenv func(string) string, dir string, stdou
 		return fmt.Errorf("shopset %q: opening the checkout: %w", s.Name, err)
 	}
 	defer root.Close()
-	out, res, err := policy.Render(ctx, root.FS(), s)
+	out, res, err := renderBounded(ctx, root.FS(), s)
 	res.Report(stderr, s.Name)
 	if err != nil {
 		return err
@@ -226,6 +227,35 @@ func Generate(ctx context.Context, getenv func(string) string, dir string, stdou
 		return errors.Join(fmt.Errorf("shopset %q: writing manifests", s.Name), err)
 	}
 	return nil
+}
+
+// Timeout bounds one render. Argo CD ends a plugin command at its own exec timeout (90 s
+// by default) with only "signal: killed" to show; this ends it earlier with the ShopSet's
+// name and what it was doing.
+const Timeout = 45 * time.Second
+
+// renderBounded renders and checks s, and gives up when ctx ends (a SIGTERM from the
+// sidecar, or Timeout): Kustomize takes no context, so the render is left to run in the
+// background of a process that is about to exit.
+func renderBounded(ctx context.Context, checkout fs.FS, s render.ShopSet) ([]byte, policy.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	type result struct {
+		out []byte
+		res policy.Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, res, err := policy.Render(ctx, checkout, s)
+		done <- result{out, res, err}
+	}()
+	select {
+	case r := <-done:
+		return r.out, r.res, r.err
+	case <-ctx.Done():
+		return nil, policy.Result{}, fmt.Errorf("shopset %q: render stopped: %w", s.Name, context.Cause(ctx))
+	}
 }
 
 // setting reads a single-valued setting from the plugin env or the plugin parameters.

@@ -3,10 +3,12 @@ package plugin_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -244,4 +246,30 @@ func FuzzParams(f *testing.F) {
 			require.NotContains(t, v, "..")
 		}
 	})
+}
+
+// A render that does not end by itself is given up when the sidecar's SIGTERM (the
+// context) arrives: the plugin answers at once, naming the ShopSet, and prints nothing.
+func TestGenerateStopsWhenCanceled(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "checkout")
+	require.NoError(t, os.CopyFS(dir, os.DirFS("../render/testdata/checkout")))
+	// 6 levels of 8 directory links each: the copy takes seconds before it fails.
+	for level := range 7 {
+		d := filepath.Join(dir, "fan", fmt.Sprintf("d%d", level))
+		require.NoError(t, os.MkdirAll(d, 0o755))
+		for i := range 8 {
+			if level < 6 {
+				require.NoError(t, os.Symlink(fmt.Sprintf("../d%d", level+1), filepath.Join(d, fmt.Sprintf("l%d", i))))
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	var out bytes.Buffer
+	start := time.Now()
+	err := plugin.Generate(ctx, getenv(fullEnv()), dir, &out, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `shopset "a-1": render stopped: context deadline exceeded`)
+	assert.Less(t, time.Since(start), 2*time.Second)
+	assert.Empty(t, out.String())
 }

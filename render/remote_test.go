@@ -1,10 +1,14 @@
 package render_test
 
 import (
+	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -187,4 +191,73 @@ func TestRenderAllowsLocalPluginConfigs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(out), "patched: \"yes\"")
 	assert.Contains(t, string(out), "API: https://api.shop.example/v1")
+}
+
+// Bounds on what a checkout can make a render do: each is a clear error naming the file,
+// within seconds.
+func TestRenderBounds(t *testing.T) {
+	bomb := "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n" +
+		"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n" +
+		"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n" +
+		"g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\nh: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n" +
+		"i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]\n"
+	for _, tc := range []struct {
+		name    string
+		files   map[string]string
+		wantErr string
+	}{
+		{
+			name: "alias bomb in a resource",
+			files: map[string]string{
+				"apps/kustomization.yaml": "resources: [cm.yaml]\n",
+				"apps/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shop-config\ndata:\n  x: y\n---\n" + bomb,
+			},
+			wantErr: "apps/cm.yaml:13:8: ",
+		},
+		{
+			name:    "alias bomb in the kustomization",
+			files:   map[string]string{"apps/kustomization.yaml": "resources: [cm.yaml]\n" + bomb},
+			wantErr: "apps/kustomization.yaml:",
+		},
+		{
+			name: "alias bomb in a file that is not listed",
+			files: map[string]string{
+				"apps/unused.yml": bomb,
+			},
+			wantErr: "apps/unused.yml:",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			_, err := render.Render(with(tc.files), shopset("production"))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.wantErr)
+			assert.Contains(t, err.Error(), "YAML aliases expand to more than 100000 nodes")
+			assert.Less(t, time.Since(start), 10*time.Second)
+		})
+	}
+
+	// A fan-out of directory links that all stay inside the checkout, with no loop: each
+	// of 8 levels links 8 times to the next, 8^8 paths; the entry bound stops the copy.
+	dir := filepath.Join(t.TempDir(), "checkout")
+	require.NoError(t, os.CopyFS(dir, base()))
+	for level := range 9 {
+		d := filepath.Join(dir, "fan", fmt.Sprintf("d%d", level))
+		require.NoError(t, os.MkdirAll(d, 0o755))
+		if level == 8 {
+			require.NoError(t, os.WriteFile(filepath.Join(d, "x.txt"), []byte("x"), 0o644))
+			continue
+		}
+		for i := range 8 {
+			require.NoError(t, os.Symlink(fmt.Sprintf("../d%d", level+1), filepath.Join(d, fmt.Sprintf("l%d", i))))
+		}
+	}
+	root, err := os.OpenRoot(dir)
+	require.NoError(t, err)
+	defer root.Close()
+	start := time.Now()
+	_, err = render.Render(root.FS(), shopset("production"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "more than 100000 files, directories and links")
+	assert.Less(t, time.Since(start), 30*time.Second)
 }

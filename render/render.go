@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"gopkg.in/yaml.v3"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/types"
@@ -18,6 +19,7 @@ import (
 	kyamlopenapi "sigs.k8s.io/kustomize/kyaml/openapi"
 	sigsyaml "sigs.k8s.io/yaml"
 
+	"github.com/shopset/shopset/internal/yamlbound"
 	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/render/internal/openapi"
 )
@@ -41,8 +43,13 @@ const (
 // checkout. A checkout that already has it is refused rather than silently shadowed.
 const overlayDir = ".shopset-overlay"
 
-// MaxCheckoutBytes bounds how much of a checkout is copied into memory.
-const MaxCheckoutBytes = 256 << 20
+// Bounds of what a render copies from a checkout into memory: bytes, and entries (files,
+// directories and links, so a fan-out of directory links inside the checkout ends in an
+// error in a second rather than copying for minutes).
+const (
+	MaxCheckoutBytes   = 256 << 20
+	MaxCheckoutEntries = 100000
+)
 
 // maxSymlinkDepth bounds directory symlinks followed inside each other, so a loop of
 // links inside the checkout ends in an error instead of a stack overflow.
@@ -341,10 +348,11 @@ func copyCheckout(checkout fs.FS) (filesys.FileSystem, []string, error) {
 }
 
 type copier struct {
-	src   fs.FS
-	dst   filesys.FileSystem
-	bytes int64
-	kinds map[string]bool
+	src     fs.FS
+	dst     filesys.FileSystem
+	bytes   int64
+	entries int
+	kinds   map[string]bool
 }
 
 // kindPattern finds kinds in YAML ("kind: Deployment", at any depth, so List items and
@@ -359,6 +367,9 @@ func (c *copier) copyTree(src, dst string, depth int) error {
 			return fmt.Errorf("reading checkout: %w", err)
 		}
 		to := path.Join("/", dst, relative(src, p))
+		if c.entries++; c.entries > MaxCheckoutEntries {
+			return fmt.Errorf("the checkout has more than %d files, directories and links (counting those reached through directory links)", MaxCheckoutEntries)
+		}
 		switch {
 		case d.IsDir():
 			if d.Name() == ".git" {
@@ -420,11 +431,37 @@ func (c *copier) copyFile(p, to string) error {
 	if c.bytes > MaxCheckoutBytes {
 		return fmt.Errorf("the checkout is larger than %d MiB", MaxCheckoutBytes>>20)
 	}
-	switch path.Ext(p) {
-	case ".yaml", ".yml", ".json":
+	switch ext := path.Ext(p); {
+	case ext == ".yaml" || ext == ".yml" || ext == ".json":
 		for _, m := range kindPattern.FindAllSubmatch(b, -1) {
 			c.kinds[string(m[1])] = true
 		}
+		fallthrough
+	case path.Base(p) == "Kustomization":
+		if err := checkAliases(p, b); err != nil {
+			return err
+		}
 	}
 	return c.dst.WriteFile(to, b)
+}
+
+// checkAliases refuses a YAML file whose aliases expand beyond
+// yamlbound.MaxAliasExpansion nodes before Kustomize reads it: its YAML library expands
+// them, and a few hundred bytes of nested aliases would take the process's memory (a
+// fatal error, which no recover catches). Only files with both an anchor and an alias
+// character are parsed; one that does not parse is left for Kustomize to report.
+func checkAliases(name string, b []byte) error {
+	if !bytes.ContainsRune(b, '&') || !bytes.ContainsRune(b, '*') {
+		return nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			return nil // the end, or YAML that Kustomize will refuse in its own words
+		}
+		if line, col, ok := yamlbound.WithinAliasExpansion(&doc, yamlbound.MaxAliasExpansion); !ok {
+			return fmt.Errorf("%s:%d:%d: YAML aliases expand to more than %d nodes", name, line, col, yamlbound.MaxAliasExpansion)
+		}
+	}
 }
