@@ -97,6 +97,11 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			ch <- prometheus.MustNewConstMetric(descAge, prometheus.GaugeValue, v.SnapshotAgeSeconds, repo.URL, v.Revision, v.Path)
 			ch <- prometheus.MustNewConstMetric(descStale, prometheus.GaugeValue, stale, repo.URL, v.Revision, v.Path)
+			// Per tier and per ShopSet series only for the default inventory: other views
+			// are bounded by MaxViews, but each would multiply the ShopSets' series.
+			if v.Revision != c.s.cfg.DefaultRevision || v.Path != c.s.cfg.DefaultPath {
+				continue
+			}
 			perTier := map[string]int{}
 			c.s.countShopSets(repo.URL, v, perTier)
 			ch <- prometheus.MustNewConstMetric(descDegraded, prometheus.GaugeValue, float64(len(v.Degraded)), repo.URL, v.Revision, v.Path)
@@ -112,7 +117,10 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 func (s *Server) countShopSets(url string, vs ViewStatus, perTier map[string]int) {
-	v := s.sources[url].view(viewKey{vs.Revision, vs.Path})
+	v := s.sources[url].lookup(viewKey{vs.Revision, vs.Path})
+	if v == nil {
+		return
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.good == nil {

@@ -69,6 +69,11 @@ const (
 	DefaultMaxStale        = 10 * time.Minute
 )
 
+// MaxViews bounds the (revision, inventory path) pairs served per repository: each
+// ApplicationSet names one, so a few are the norm, and a flood of distinct revisions
+// must not grow without end.
+const MaxViews = 64
+
 func (c *Config) setDefaults() {
 	if c.RefreshInterval == 0 {
 		c.RefreshInterval = DefaultRefreshInterval
@@ -206,17 +211,22 @@ func (s *Server) Refresh(ctx context.Context) {
 	}
 }
 
+// refreshSource fetches src and rebuilds its default view and the views asked for within
+// the last two refresh intervals; the others are rebuilt when next asked.
 func (s *Server) refreshSource(ctx context.Context, src *source) {
 	_, _ = src.ensureFresh(ctx, true)
-	src.view(viewKey{s.cfg.DefaultRevision, s.cfg.DefaultPath})
+	src.view(src.defaultKey())
+	recent := time.Now().Add(-2 * s.cfg.RefreshInterval).UnixNano()
 	src.mu.Lock()
 	views := make([]*view, 0, len(src.views))
-	for _, v := range src.views {
-		views = append(views, v)
+	for k, v := range src.views {
+		if k == src.defaultKey() || v.asked.Load() >= recent {
+			views = append(views, v)
+		}
 	}
 	src.mu.Unlock()
 	for _, v := range views {
-		_, _, _ = src.get(ctx, v.key)
+		_, _, _ = src.getView(ctx, v)
 	}
 }
 

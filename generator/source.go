@@ -50,6 +50,8 @@ type viewKey struct{ revision, path string }
 // the latest build.
 type view struct {
 	key viewKey
+	// asked is when a caller last asked for the view (UnixNano).
+	asked atomic.Int64
 
 	mu    sync.Mutex
 	built uint64 // the source version good/err reflect; 0: never built
@@ -153,16 +155,51 @@ func (s *source) check(ctx context.Context) (map[string]string, bool, error) {
 	return local, true, err
 }
 
+// view returns the view of key, made on first use. Views are bounded: past MaxViews
+// the one asked for least recently (never the default inventory's) is dropped, so
+// requests naming ever new revisions cannot grow memory, refresh work or /metrics. A
+// dropped view is built anew if asked again; nothing it held protects anything (the
+// removal guard reads Git).
 func (s *source) view(key viewKey) *view {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.views[key]
 	if !ok {
+		if len(s.views) >= MaxViews {
+			s.evictLocked()
+		}
 		v = &view{key: key}
 		s.views[key] = v
 	}
+	v.asked.Store(time.Now().UnixNano())
 	return v
 }
+
+// lookup returns the view of key if there is one, without counting it as asked.
+func (s *source) lookup(key viewKey) *view {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.views[key]
+}
+
+// evictLocked drops the least recently asked view other than the default; s.mu is held.
+func (s *source) evictLocked() {
+	var oldest *view
+	for k, v := range s.views {
+		if k == s.defaultKey() {
+			continue
+		}
+		if oldest == nil || v.asked.Load() < oldest.asked.Load() {
+			oldest = v
+		}
+	}
+	if oldest != nil {
+		delete(s.views, oldest.key)
+		s.log.Info("view dropped, the least recently asked", "revision", oldest.key.revision, "path", oldest.key.path, "views", MaxViews)
+	}
+}
+
+func (s *source) defaultKey() viewKey { return viewKey{s.cfg.DefaultRevision, s.cfg.DefaultPath} }
 
 // get returns the snapshot to serve for key. stale is set when it is an earlier good
 // snapshot served because the remote or the current inventory failed.
@@ -172,8 +209,13 @@ func (s *source) view(key viewKey) *view {
 // trusted the mirror within RefCheckTTL serves the view's good snapshot at once, even
 // while another call rebuilds it, so one slow rebuild never queues every caller.
 func (s *source) get(ctx context.Context, key viewKey) (snap *snapshot.Snapshot, stale bool, err error) {
+	return s.getView(ctx, s.view(key))
+}
+
+// getView is get for a view in hand: a refresh rebuilds views without counting them as
+// asked for.
+func (s *source) getView(ctx context.Context, v *view) (snap *snapshot.Snapshot, stale bool, err error) {
 	checked, git := s.ensureFresh(ctx, false)
-	v := s.view(key)
 	for {
 		v.mu.Lock()
 		version := s.version.Load()
