@@ -2,8 +2,8 @@ package generator
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,22 +19,22 @@ const (
 	// RemovalHistory is how many versions of the inventory file (commits that changed
 	// it, on the first-parent history of the served revision) the guard replays.
 	RemovalHistory = 50
-	// removalRangeCommits bounds the commits read for confirming trailers between two
-	// versions; past it a trailer is not seen, which refuses (fails closed).
-	removalRangeCommits = 1000
-	// removalCacheEntries bounds the remembered versions and ranges.
+	// removalRangeCommits bounds the commits read for confirming trailers over the
+	// versions replayed; past it a trailer is not seen, which refuses (fails closed).
+	removalRangeCommits = 10000
+	// removalCacheEntries bounds the remembered verdicts.
 	removalCacheEntries = 4096
 )
 
 // guardRemoval refuses next when the removal rule, replayed over the inventory's
 // history at next's revision, refuses it. The baseline comes from Git alone, so it is
-// the same after a restart and on every replica.
+// the same after a restart and on every replica. A commit's history never changes, so
+// the verdict is kept per inventory commit: a push to a tier branch costs nothing here.
 func (s *source) guardRemoval(ctx context.Context, next *snapshot.Snapshot) error {
-	history, err := s.removals.history(ctx, s.repo, next)
+	v, err := s.removals.verdict(ctx, s.repo, next, s.cfg.MaxRemovalShare)
 	if err != nil {
 		return fmt.Errorf("checking %s for removals: %w", next.Path, err)
 	}
-	v := removal.Decide(history, s.cfg.MaxRemovalShare)
 	if !v.Allowed {
 		return fmt.Errorf("%w: %w", errRemoval, v.Err(next.Path, next.Revision, next.InventoryCommit))
 	}
@@ -44,22 +44,38 @@ func (s *source) guardRemoval(ctx context.Context, next *snapshot.Snapshot) erro
 	return nil
 }
 
-// removalHistory reads and remembers versions of inventory files: what a version lists
-// and which confirmations lead to it never change for a commit.
+// removalHistory reads versions of inventory files and remembers verdicts: what a
+// commit's history says never changes.
 type removalHistory struct {
-	mu     sync.Mutex
-	names  map[string]namesAt // by commit and path
-	ranges map[string][]int   // by "from..to"
+	mu       sync.Mutex
+	verdicts map[string]removal.Verdict // by commit and path
 }
 
-type namesAt struct {
-	names   []string
-	invalid bool
+func (h *removalHistory) verdict(ctx context.Context, repo *gitrepo.Repo, next *snapshot.Snapshot, share float64) (removal.Verdict, error) {
+	key := next.InventoryCommit + ":" + next.Path
+	h.mu.Lock()
+	v, ok := h.verdicts[key]
+	h.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	history, err := readHistory(ctx, repo, next)
+	if err != nil {
+		return removal.Verdict{}, err
+	}
+	v = removal.Decide(history, share)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.verdicts == nil || len(h.verdicts) >= removalCacheEntries {
+		h.verdicts = map[string]removal.Verdict{}
+	}
+	h.verdicts[key] = v
+	return v, nil
 }
 
-// history returns the versions of next's inventory file, oldest first, the last being
-// next itself.
-func (h *removalHistory) history(ctx context.Context, repo *gitrepo.Repo, next *snapshot.Snapshot) ([]removal.Version, error) {
+// readHistory returns the versions of next's inventory file, oldest first, the last
+// being next itself, in four git processes whatever the length of the history.
+func readHistory(ctx context.Context, repo *gitrepo.Repo, next *snapshot.Snapshot) ([]removal.Version, error) {
 	commits, err := repo.FileHistory(ctx, next.InventoryCommit, next.Path, RemovalHistory)
 	if err != nil {
 		return nil, err
@@ -72,87 +88,86 @@ func (h *removalHistory) history(ctx context.Context, repo *gitrepo.Repo, next *
 		}
 		commits = append([]string{next.InventoryCommit}, commits...)
 	}
+	slices.Reverse(commits) // oldest first
 	out := make([]removal.Version, len(commits))
-	for i := range commits {
-		c := commits[len(commits)-1-i]
-		v := removal.Version{Commit: c}
-		if c == next.InventoryCommit {
-			for _, p := range next.Inventory.ShopSets {
-				v.Names = append(v.Names, p.Name)
+	for i, c := range commits {
+		out[i].Commit = c
+	}
+	last := len(out) - 1
+	for _, p := range next.Inventory.ShopSets {
+		out[last].Names = append(out[last].Names, p.Name)
+	}
+	if last > 0 {
+		files, err := repo.ReadFileAt(ctx, next.Path, commits[:last])
+		if err != nil {
+			return nil, err
+		}
+		for i, data := range files {
+			if data == nil {
+				out[i].Invalid = true
+				continue
 			}
-		} else if v.Names, v.Invalid, err = h.namesAt(ctx, repo, c, next.Path); err != nil {
-			return nil, err
+			names, err := inventory.ShopSetNames(next.Path, data)
+			out[i].Names, out[i].Invalid = names, err != nil
 		}
-		from := ""
-		if i > 0 {
-			from = out[i-1].Commit
-		}
-		if v.Confirmations, err = h.confirmations(ctx, repo, from, c); err != nil {
-			return nil, err
-		}
-		out[i] = v
+	}
+	if err := confirmations(ctx, repo, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-func (h *removalHistory) namesAt(ctx context.Context, repo *gitrepo.Repo, commit, path string) ([]string, bool, error) {
-	key := commit + ":" + path
-	h.mu.Lock()
-	n, ok := h.names[key]
-	h.mu.Unlock()
-	if ok {
-		return n.names, n.invalid, nil
+// confirmations fills each version's Confirmations: the trailers of the commits that
+// the version brings and the one before does not (merged branches included), the
+// oldest version's own commit for the oldest.
+func confirmations(ctx context.Context, repo *gitrepo.Repo, versions []removal.Version) error {
+	oldest, err := repo.Graph(ctx, "", versions[0].Commit, 1)
+	if err != nil {
+		return err
 	}
-	data, err := repo.ReadFile(ctx, commit, path)
-	switch {
-	case err == nil:
-		names, perr := inventory.ShopSetNames(path, data)
-		n = namesAt{names: names, invalid: perr != nil}
-	case errors.Is(err, gitrepo.ErrNotFound):
-		n = namesAt{invalid: true}
-	default:
-		return nil, false, err
+	versions[0].Confirmations = trailerValues(oldest)
+	if len(versions) == 1 {
+		return nil
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.names == nil || len(h.names) >= removalCacheEntries {
-		h.names = map[string]namesAt{}
+	// Past the bound, commits are not seen and their trailers do not count: that refuses.
+	window, err := repo.Graph(ctx, versions[0].Commit, versions[len(versions)-1].Commit, removalRangeCommits)
+	if err != nil {
+		return err
 	}
-	h.names[key] = n
-	return n.names, n.invalid, nil
+	byID := make(map[string]gitrepo.GraphCommit, len(window))
+	for _, c := range window {
+		byID[c.ID] = c
+	}
+	// Versions lie on one first-parent line, each an ancestor of the next, so a commit
+	// belongs to the first version whose ancestors include it.
+	seen := map[string]bool{}
+	for k := 1; k < len(versions); k++ {
+		var mine []gitrepo.GraphCommit
+		stack := []string{versions[k].Commit}
+		for len(stack) > 0 {
+			id := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			c, ok := byID[id]
+			if !ok || seen[id] {
+				continue
+			}
+			seen[id] = true
+			mine = append(mine, c)
+			stack = append(stack, c.Parents...)
+		}
+		versions[k].Confirmations = trailerValues(mine)
+	}
+	return nil
 }
 
-// confirmations returns the confirming trailer values of the commits in from..to (from
-// "" means to's own commit alone).
-func (h *removalHistory) confirmations(ctx context.Context, repo *gitrepo.Repo, from, to string) ([]int, error) {
-	key := from + ".." + to
-	h.mu.Lock()
-	c, ok := h.ranges[key]
-	h.mu.Unlock()
-	if ok {
-		return c, nil
-	}
-	max := removalRangeCommits
-	if from == "" {
-		max = 1
-	}
-	commits, err := repo.Log(ctx, from, to, max)
-	if err != nil {
-		return nil, err
-	}
-	c = []int{}
-	for _, commit := range commits {
-		for _, v := range commit.Trailers[removal.Trailer] {
+func trailerValues(commits []gitrepo.GraphCommit) []int {
+	out := []int{}
+	for _, c := range commits {
+		for _, v := range c.Trailers[removal.Trailer] {
 			if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 0 {
-				c = append(c, n)
+				out = append(out, n)
 			}
 		}
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.ranges == nil || len(h.ranges) >= removalCacheEntries {
-		h.ranges = map[string][]int{}
-	}
-	h.ranges[key] = c
-	return c, nil
+	return out
 }

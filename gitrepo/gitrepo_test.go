@@ -659,3 +659,37 @@ func TestFileHistory(t *testing.T) {
 	_, err = repo.FileHistory(ctx, "main", "../x", 10)
 	assert.Error(t, err)
 }
+
+func TestReadFileAtAndGraph(t *testing.T) {
+	ctx := context.Background()
+	r := gittest.Init(t)
+	first := r.Commit(t, "main", map[string]string{"shopsets.yaml": "v1\n"}, "v1")
+	none := r.Commit(t, "main", map[string]string{"shopsets.yaml": ""}, "gone")
+	r.Branch(t, "topic", none)
+	topic := r.Commit(t, "topic", map[string]string{"other.txt": "x\n"}, "On a branch\n\nShopset-Confirm-Removal: 3\n")
+	second := r.Commit(t, "main", map[string]string{"shopsets.yaml": "v2\n"}, "v2")
+	r.Git(t, "checkout", "-q", "main")
+	r.Git(t, "merge", "-q", "--no-ff", "-m", "Merge topic", "topic")
+	merge := r.Head(t, "main")
+	repo, err := gitrepo.OpenLocal(r.Dir)
+	require.NoError(t, err)
+
+	files, err := repo.ReadFileAt(ctx, "shopsets.yaml", []string{second, first, none})
+	require.NoError(t, err)
+	require.Len(t, files, 3)
+	assert.Equal(t, "v2\n", string(files[0]))
+	assert.Equal(t, "v1\n", string(files[1]))
+	assert.Nil(t, files[2], "deleted at that commit")
+	_, err = repo.ReadFileAt(ctx, "../x", []string{first})
+	assert.Error(t, err)
+
+	graph, err := repo.Graph(ctx, second, merge, 100)
+	require.NoError(t, err)
+	ids := map[string]gitrepo.GraphCommit{}
+	for _, c := range graph {
+		ids[c.ID] = c
+	}
+	assert.Len(t, graph, 2, "the merge and the branch's commit")
+	assert.Equal(t, []string{second, topic}, ids[merge].Parents)
+	assert.Equal(t, []string{"3"}, ids[topic].Trailers["Shopset-Confirm-Removal"])
+}

@@ -1,6 +1,7 @@
 package gitrepo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,9 @@ import (
 // maxFileSize bounds ReadFile: inventories and manifests are small, and a huge blob
 // should fail loudly rather than exhaust memory.
 const maxFileSize = 64 << 20
+
+// maxBatchSize bounds what one ReadFileAt reads in all.
+const maxBatchSize = 512 << 20
 
 // read runs a git command that only reads the repository.
 func (r *Repo) read(ctx context.Context, c cmd) ([]byte, error) {
@@ -143,6 +147,76 @@ func (r *Repo) ReadFile(ctx context.Context, commit, path string) ([]byte, error
 	return data, nil
 }
 
+// ReadFileAt returns path at each of commits, in one pass over the repository (two git
+// processes, whatever the number of commits): nil for a commit where path is absent or
+// not a file. All of it together is bounded by maxBatchSize.
+func (r *Repo) ReadFileAt(ctx context.Context, path string, commits []string) ([][]byte, error) {
+	what := fmt.Sprintf("reading %s at %d commits", path, len(commits))
+	if !fs.ValidPath(path) || path == "." || strings.ContainsAny(path, "\r\n") {
+		return nil, fmt.Errorf("reading %q: invalid path", path)
+	}
+	var query strings.Builder
+	for _, c := range commits {
+		if err := checkRev(c); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		query.WriteString(c + ":" + path + "\n")
+	}
+	out, err := r.read(ctx, cmd{args: []string{"cat-file", "--batch-check"}, stdin: strings.NewReader(query.String())})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(lines) != len(commits) {
+		return nil, fmt.Errorf("%s: unexpected git cat-file output", what)
+	}
+	var ids strings.Builder
+	var total int64
+	blob := make([]string, len(commits))
+	for i, l := range lines {
+		id, typ, size, ok := parseObjectLine(l)
+		if !ok || typ != "blob" {
+			continue
+		}
+		if size > maxFileSize {
+			return nil, fmt.Errorf("%s: %s at %s is %d bytes, more than the limit of %d", what, path, commits[i], size, maxFileSize)
+		}
+		if total += size; total > maxBatchSize {
+			return nil, fmt.Errorf("%s: more than %d bytes together", what, maxBatchSize)
+		}
+		blob[i] = id
+		ids.WriteString(id + "\n")
+	}
+	contents := map[string][]byte{}
+	if ids.Len() > 0 {
+		out, err = r.read(ctx, cmd{args: []string{"cat-file", "--batch"}, stdin: strings.NewReader(ids.String()),
+			max: total + int64(len(commits))*128})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		// Each object: "<id> <type> <size>\n<content>\n".
+		for len(out) > 0 {
+			nl := bytes.IndexByte(out, '\n')
+			if nl < 0 {
+				return nil, fmt.Errorf("%s: unexpected git cat-file output", what)
+			}
+			id, _, size, ok := parseObjectLine(string(out[:nl]))
+			if !ok || int64(len(out)) < int64(nl)+1+size+1 {
+				return nil, fmt.Errorf("%s: unexpected git cat-file output", what)
+			}
+			contents[id] = out[nl+1 : int64(nl)+1+size]
+			out = out[int64(nl)+1+size+1:]
+		}
+	}
+	res := make([][]byte, len(commits))
+	for i, id := range blob {
+		if id != "" {
+			res[i] = contents[id]
+		}
+	}
+	return res, nil
+}
+
 // parseObjectLine parses a `git cat-file --batch-check` line: "<id> <type> <size>", or
 // "<name> missing" (ok false).
 func parseObjectLine(line string) (id, typ string, size int64, ok bool) {
@@ -237,6 +311,53 @@ func (r *Repo) Log(ctx context.Context, exclude, include string, max int) ([]Com
 				continue
 			}
 			c.Trailers[key] = append(c.Trailers[key], value)
+		}
+		commits = append(commits, c)
+	}
+	return commits, nil
+}
+
+// GraphCommit is a commit with its parents and trailers.
+type GraphCommit struct {
+	ID       string
+	Parents  []string
+	Trailers map[string][]string
+}
+
+// Graph returns the commits reachable from include but not from exclude ("" for none),
+// with their parents and trailers, at most max of them, newest first.
+func (r *Repo) Graph(ctx context.Context, exclude, include string, max int) ([]GraphCommit, error) {
+	what := fmt.Sprintf("listing commits of %s", include)
+	revs := []string{include}
+	args := []string{"-c", "log.showSignature=false", "log", "-z",
+		"--format=%H%x00%P%x00%(trailers:only,unfold,separator=%x1e,key_value_separator=%x1f)",
+		"--max-count=" + strconv.Itoa(max), include}
+	if exclude != "" {
+		what += " not in " + exclude
+		revs = append(revs, exclude)
+		args = append(args, "^"+exclude)
+	}
+	if err := checkRevs(what, revs...); err != nil {
+		return nil, err
+	}
+	out, err := r.read(ctx, cmd{args: append(args, "--")})
+	if err != nil {
+		return nil, r.revError(ctx, what, err, revs...)
+	}
+	fields := strings.Split(string(out), "\x00")
+	if n := len(fields); n > 0 && fields[n-1] == "" {
+		fields = fields[:n-1]
+	}
+	if len(fields)%3 != 0 {
+		return nil, fmt.Errorf("%s: unexpected git log output", what)
+	}
+	commits := []GraphCommit{}
+	for i := 0; i < len(fields); i += 3 {
+		c := GraphCommit{ID: fields[i], Parents: strings.Fields(fields[i+1]), Trailers: map[string][]string{}}
+		for _, t := range strings.Split(fields[i+2], "\x1e") {
+			if key, value, ok := strings.Cut(t, "\x1f"); ok {
+				c.Trailers[key] = append(c.Trailers[key], value)
+			}
 		}
 		commits = append(commits, c)
 	}

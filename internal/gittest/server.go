@@ -18,6 +18,7 @@ type Server struct {
 	// URL is the base URL; a repository directory root/name is at URL+"/"+name.
 	URL  string
 	down atomic.Bool
+	hang atomic.Pointer[chan struct{}]
 }
 
 // Serve serves every repository under root over smart HTTP, fetch and push, on
@@ -31,6 +32,15 @@ func Serve(t testing.TB, root string) *Server {
 			http.Error(w, "down for the test", http.StatusServiceUnavailable)
 			return
 		}
+		// A hang holds the pack exchange (what a fetch does after listing refs), so the
+		// client is stuck mid-fetch, until the hang ends or the client gives up.
+		if hang := s.hang.Load(); hang != nil && strings.HasSuffix(req.URL.Path, "/git-upload-pack") {
+			select {
+			case <-*hang:
+			case <-req.Context().Done():
+				return
+			}
+		}
 		h.ServeHTTP(w, req)
 	}))
 	t.Cleanup(ts.Close)
@@ -40,6 +50,19 @@ func Serve(t testing.TB, root string) *Server {
 
 // SetDown makes the server answer 503 to every request while down is true.
 func (s *Server) SetDown(down bool) { s.down.Store(down) }
+
+// SetHang makes fetches hang after the refs are listed, while hang is true; ending the
+// hang lets the held ones go on.
+func (s *Server) SetHang(hang bool) {
+	if hang {
+		ch := make(chan struct{})
+		s.hang.CompareAndSwap(nil, &ch)
+		return
+	}
+	if ch := s.hang.Swap(nil); ch != nil {
+		close(*ch)
+	}
+}
 
 // Handler is the git http-backend CGI handler behind Serve, for tests that wrap it (to
 // require authentication, count or delay requests) in their own server.
