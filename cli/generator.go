@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopset/shopset/generator"
 	"github.com/shopset/shopset/gitrepo"
+	"github.com/shopset/shopset/inventory"
 )
 
 func newGenerator(env Env) *cobra.Command {
@@ -60,8 +61,8 @@ It fails closed: a failure is never answered with an empty list. Endpoints:
 		"share of ShopSets one inventory change may remove without a confirming \""+generator.ConfirmRemovalTrailer+": N\" commit trailer; 0 refuses every unconfirmed removal")
 	f.DurationVar(&cfg.MaxStale, "max-stale", generator.DefaultMaxStale, "how long Git may fail while the last good snapshot is served; then getparams answers 503 so the ApplicationSet shows the outage")
 	f.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", generator.DefaultMaxRequestBytes, "largest request body accepted")
-	f.StringVar(&cfg.DefaultRevision, "default-revision", "main", "inventory revision when a request names none")
-	f.StringVar(&cfg.DefaultPath, "default-path", "shopsets.yaml", "inventory path when a request names none")
+	f.StringVar(&cfg.DefaultRevision, "default-revision", inventory.DefaultRevision, "inventory revision when a request names none")
+	f.StringVar(&cfg.DefaultPath, "default-path", inventory.DefaultPath, "inventory path when a request names none")
 	addGitCredentialFlags(f, &cfg.Credentials)
 	cmd.AddCommand(serve)
 	return cmd

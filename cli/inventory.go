@@ -16,7 +16,7 @@ import (
 	"github.com/shopset/shopset/snapshot"
 )
 
-const defaultInventory = "shopsets.yaml"
+const defaultInventory = inventory.DefaultPath
 
 func addInventoryFlag(cmd *cobra.Command, path *string) {
 	cmd.Flags().StringVarP(path, "inventory", "f", defaultInventory, "path of the inventory (shopsets.yaml)")
@@ -34,7 +34,8 @@ func newValidate(env Env) *cobra.Command {
 		Short:       "Check an inventory; print every problem with file, line and field",
 		Long: `validate checks an inventory and prints every problem with file, line and field.
 
-With --render --repo R it also renders every ShopSet of R's inventory (at --revision) from
+With --repo R it checks R's inventory at --revision (and --path) instead of a file, as the
+generator reads it: every tier branch it names must exist. With --render it also renders every ShopSet of R's inventory (at --revision) from
 its tier's pinned revision, exactly as the plugin does, and checks the manifests against
 the policies/ of that revision, listing every failed render and policy violation:
 
@@ -46,6 +47,20 @@ the policies/ of that revision, listing every failed render and policy violation
 					return errors.New("--render needs --repo: ShopSets render from the tier branches in Git")
 				}
 				return validateRenders(cmd.Context(), env, &repo)
+			}
+			if repo.repo != "" {
+				// What the generator would serve: the inventory at --revision, and every
+				// tier branch it names pinned.
+				snap, _, cleanup, err := repo.snapshot(cmd.Context())
+				if err != nil {
+					return err
+				}
+				cleanup()
+				inv := snap.Inventory
+				fmt.Fprintf(env.Stdout, "%s: %s at %s (%.12s): valid: %d tiers, %d clusters, %d configurations, %d shopsets, %d shops\n",
+					repoName(repo.repo), repo.path, repo.revision, snap.InventoryCommit,
+					len(inv.Tiers), len(inv.Clusters), len(inv.Configurations), len(inv.ShopSets), len(inv.Shops))
+				return nil
 			}
 			inv, err := inventory.Load(path)
 			if err != nil {
@@ -59,6 +74,7 @@ the policies/ of that revision, listing every failed render and policy violation
 	addInventoryFlag(cmd, &path)
 	repo.add(cmd)
 	cmd.Flags().BoolVar(&renderAll, "render", false, "with --repo: render every ShopSet at its pinned revision and check the tier's policies")
+	cmd.MarkFlagsMutuallyExclusive("inventory", "repo")
 	return cmd
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shopset/shopset/gitrepo"
+	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/snapshot"
 )
 
@@ -21,8 +22,8 @@ type repoFlags struct {
 func (f *repoFlags) add(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.StringVar(&f.repo, "repo", "", "read the inventory and tier branches from this Git repository (a local path or a URL) instead of --inventory")
-	fs.StringVar(&f.revision, "revision", "main", "with --repo: the inventory's revision")
-	fs.StringVar(&f.path, "path", "shopsets.yaml", "with --repo: the inventory's path in the repository")
+	fs.StringVar(&f.revision, "revision", inventory.DefaultRevision, "with --repo: the inventory's revision")
+	fs.StringVar(&f.path, "path", inventory.DefaultPath, "with --repo: the inventory's path in the repository")
 	addGitCredentialFlags(fs, &f.creds)
 }
 

@@ -23,7 +23,7 @@ func FuzzDecodeRequest(f *testing.F) {
 	f.Add(`{"input":{"parameters":null}}`)
 	f.Add(`[]`)
 	f.Fuzz(func(t *testing.T, body string) {
-		q, err := decodeRequest([]byte(body), "https://default/repo.git")
+		q, err := decodeRequest([]byte(body), "https://default/repo.git", viewKey{"main", "shopsets.yaml"})
 		if err != nil {
 			if statusOf(err) != http.StatusBadRequest {
 				t.Fatalf("a decoding error must be a 400, got %d: %v", statusOf(err), err)

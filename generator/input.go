@@ -47,7 +47,9 @@ const (
 
 var filterParams = []string{ParamTier, ParamCluster, ParamConfiguration}
 
-func decodeRequest(body []byte, defaultRepo string) (query, error) {
+// decodeRequest reads a request; what it does not name comes from defaults (the
+// server's --default-revision and --default-path).
+func decodeRequest(body []byte, defaultRepo string, defaults viewKey) (query, error) {
 	var req request
 	// Unknown top-level fields are tolerated: newer Argo CD versions may send more.
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -58,7 +60,7 @@ func decodeRequest(body []byte, defaultRepo string) (query, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return query{}, badRequest("malformed request body: data after the JSON object")
 	}
-	q := query{repoURL: defaultRepo, revision: "main", path: "shopsets.yaml", kind: KindShopSets, filters: map[string][]string{}}
+	q := query{repoURL: defaultRepo, revision: defaults.revision, path: defaults.path, kind: KindShopSets, filters: map[string][]string{}}
 	for name, raw := range req.Input.Parameters {
 		switch name {
 		case ParamRepoURL, ParamRevision, ParamPath, ParamKind:

@@ -1,6 +1,7 @@
 package generator_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -123,4 +124,24 @@ func TestRemovalShareZero(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "removes 1 of the 10 ShopSets of ")
 	assert.Empty(t, apps)
+}
+
+// A request that names no revision or path reads the server's --default-revision and
+// --default-path, the same the warm-up and /readyz use.
+func TestDefaultsFromOnePlace(t *testing.T) {
+	f := newFixtureWith(t, "file", func(f *fixture) {
+		inv := f.inventory(t)
+		alt := strings.Replace(inv, "# How shops are placed", shopSetEntry("alt-1")+"# How shops are placed", 1)
+		f.gitRepo.Branch(t, "inventory", f.repo.Branches["main"])
+		f.gitRepo.Commit(t, "inventory", map[string]string{"platform/inventory.yaml": alt}, "The inventory elsewhere")
+		f.cfg.DefaultRevision, f.cfg.DefaultPath = "inventory", "platform/inventory.yaml"
+	})
+	code, body := post(t, f.http.URL+"/api/v1/getparams.execute", testToken,
+		`{"input":{"parameters":{"repoURL":"`+f.url+`"}}}`)
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, body, `"name":"alt-1"`)
+	views := f.status(t).Repositories[0].Views
+	require.Len(t, views, 1, "the request and the warm-up share one view")
+	assert.Equal(t, "inventory", views[0].Revision)
+	assert.Equal(t, "platform/inventory.yaml", views[0].Path)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shopset/shopset/gitrepo"
+	"github.com/shopset/shopset/inventory"
 )
 
 // Config configures a Server. Zero durations and limits take the defaults below.
@@ -91,10 +92,10 @@ func (c *Config) setDefaults() {
 		c.MaxRequestBytes = DefaultMaxRequestBytes
 	}
 	if c.DefaultRevision == "" {
-		c.DefaultRevision = "main"
+		c.DefaultRevision = inventory.DefaultRevision
 	}
 	if c.DefaultPath == "" {
-		c.DefaultPath = "shopsets.yaml"
+		c.DefaultPath = inventory.DefaultPath
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -292,7 +293,7 @@ func (s *Server) getParams(w http.ResponseWriter, r *http.Request) {
 	if len(s.order) == 1 {
 		defaultRepo = s.order[0]
 	}
-	q, err := decodeRequest(body, defaultRepo)
+	q, err := decodeRequest(body, defaultRepo, viewKey{s.cfg.DefaultRevision, s.cfg.DefaultPath})
 	if err != nil {
 		writeError(w, s.log, err)
 		return

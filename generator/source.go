@@ -42,6 +42,7 @@ type source struct {
 	refreshErrors uint64
 	views         map[viewKey]*view
 	removals      removalHistory
+	models        modelCache
 }
 
 type viewKey struct{ revision, path string }
@@ -295,12 +296,29 @@ func (v *view) serve(url string, git outage, maxStale time.Duration) (*snapshot.
 	return v.good, git.err != nil || build.err != nil, nil
 }
 
+// snapshot builds key's snapshot, from a model kept by inventory commit when there is
+// one: a push to a tier branch only pins the tiers again.
+func (s *source) snapshot(ctx context.Context, key viewKey) (*snapshot.Snapshot, error) {
+	commit, err := s.repo.ResolveCommit(ctx, key.revision)
+	if err != nil {
+		return nil, fmt.Errorf("revision %q: %w", key.revision, err)
+	}
+	m := s.models.get(commit, key.path)
+	if m == nil {
+		if m, err = snapshot.LoadModel(ctx, s.repo, s.url, key.revision, commit, key.path); err != nil {
+			return nil, err
+		}
+		s.models.put(m)
+	}
+	return m.Pin(ctx, s.repo, key.revision)
+}
+
 // build computes the view's snapshot at version without holding v.mu (reads of the
 // view go on meanwhile), then records the outcome and closes done.
 func (s *source) build(ctx context.Context, v *view, version uint64, done chan struct{}) {
 	buildCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.GitTimeout)
 	defer cancel()
-	snap, err := snapshot.Build(buildCtx, s.repo, s.url, v.key.revision, v.key.path)
+	snap, err := s.snapshot(buildCtx, v.key)
 	if err == nil {
 		err = s.guardRemoval(buildCtx, snap)
 	}

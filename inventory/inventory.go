@@ -9,6 +9,13 @@ import (
 	"slices"
 )
 
+// Where an inventory is by convention: the file at the repository's root on the default
+// branch. Every default of shopctl and of the generator comes from these.
+const (
+	DefaultPath     = "shopsets.yaml"
+	DefaultRevision = "main"
+)
+
 // APIVersion and Kind are the only values the inventory header may carry;
 // anything else is a file this version does not understand.
 const (

@@ -288,7 +288,7 @@ func generateRouting(getenv func(string) string, params map[string][]string, dir
 	if err != nil {
 		return err
 	}
-	invPath, err := get("inventory", envInventory, "shopsets.yaml")
+	invPath, err := get("inventory", envInventory, inventory.DefaultPath)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,9 @@
 // Package snapshot computes what the generator serves for one inventory in one Git
-// repository: the inventory at its revision, each tier's branch head and pinned revision,
-// the commits each tier holds back, and one parameter set per ShopSet.
+// repository, in two steps. A Model is the inventory at one commit and what follows from
+// it alone (parsed, placed, the routing parameter sets); it depends on no tier branch, so
+// it is computed once per inventory commit. Model.Pin then pins every tier from the
+// branch heads: each tier's pinned revision, the commits it holds back and waits for, and
+// one parameter set per ShopSet. A push to a tier branch only pins again.
 //
 // Pinning makes the tier order hold even against a push straight to a high tier:
 //
@@ -12,4 +15,7 @@
 //
 //	snap, err := snapshot.Build(ctx, repo, "https://git.example/platform.git", "main", "shopsets.yaml")
 //	for _, p := range snap.Params { fmt.Println(p.Name, p.Revision) }
+//
+//	m, err := snapshot.LoadModel(ctx, repo, url, "main", commit, "shopsets.yaml") // once per commit
+//	snap, err = m.Pin(ctx, repo, "main")                                          // on every tier push
 package snapshot

@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	pathpkg "path"
+	"slices"
 	"time"
 
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/inventory"
-	"github.com/shopset/shopset/placement"
-	"github.com/shopset/shopset/routing"
 )
 
 // ErrInvalid marks a repository whose content cannot be served: an inventory that does not
@@ -40,59 +38,45 @@ type Tier struct {
 	Waiting []gitrepo.Commit `json:"waiting"`
 }
 
-// Snapshot is what the generator serves for one (repository, revision, inventory path),
-// computed once from the inventory commit and the tier heads.
+// Snapshot is what the generator serves for one (repository, revision, inventory path):
+// a Model, and every tier pinned over it from the tier branches' heads.
 type Snapshot struct {
-	RepoURL         string
-	Revision        string
-	Path            string
-	InventoryCommit string
-	Inventory       *inventory.Inventory
-	Tiers           []Tier
-	Params          []Params
+	*Model
+	Revision string
+	Tiers    []Tier
+	Params   []Params
 	// Encoded holds each parameter set's JSON, so responses are assembled, not encoded.
 	Encoded [][]byte
 	// Groups are the runs of Params with one tier and cluster (Params are sorted by tier,
 	// then cluster), so a filtered request visits only the runs it asks for.
 	Groups []Group
-	// Placement places the inventory's shops, computed once per snapshot.
-	Placement placement.Result
-	// Routing holds one parameter set per cluster for the routing Applications, and
-	// EncodedRouting their JSON.
-	Routing        []RoutingParams
-	EncodedRouting [][]byte
-	Built          time.Time
+	Built  time.Time
 }
 
-// Build reads the inventory at revision from repo and pins every tier. repoURL is what
-// the parameter sets carry as the Applications' source.
+// Build reads the inventory at revision from repo and pins every tier: LoadModel, then
+// Model.Pin. repoURL is what the parameter sets carry as the Applications' source.
 func Build(ctx context.Context, repo *gitrepo.Repo, repoURL, revision, path string) (*Snapshot, error) {
 	commit, err := repo.ResolveCommit(ctx, revision)
 	if err != nil {
 		return nil, fmt.Errorf("revision %q: %w", revision, err)
 	}
-	data, err := repo.ReadFile(ctx, commit, path)
-	if errors.Is(err, gitrepo.ErrNotFound) {
-		return nil, fmt.Errorf("%w: %s not found at %s (%s)", ErrInvalid, path, revision, short(commit))
-	}
+	m, err := LoadModel(ctx, repo, repoURL, revision, commit, path)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s at %s: %w", path, revision, err)
+		return nil, err
 	}
-	// A shops file lives next to the inventory, at the same commit.
-	inv, err := inventory.ParseFiles(path, data, func(name string) ([]byte, error) {
-		return repo.ReadFile(ctx, commit, pathpkg.Join(pathpkg.Dir(path), name))
-	})
-	if err != nil {
-		return nil, errors.Join(ErrInvalid, err)
-	}
+	return m.Pin(ctx, repo, revision)
+}
+
+// Pin pins every tier of the model from the tier branches' heads now, and gives the
+// parameter sets: what changes when a tier branch moves while the inventory does not.
+// revision is the name the inventory was asked by (its commit is the model's).
+func (m *Model) Pin(ctx context.Context, repo *gitrepo.Repo, revision string) (*Snapshot, error) {
 	heads, err := repo.Heads(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing branches: %w", err)
 	}
-	s := &Snapshot{
-		RepoURL: repoURL, Revision: revision, Path: path, InventoryCommit: commit, Inventory: inv,
-		Built: time.Now(),
-	}
+	inv := m.Inventory
+	s := &Snapshot{Model: m, Revision: revision, Built: time.Now()}
 	pinned, err := Pin(ctx, repo, inv.Tiers, heads)
 	if err != nil {
 		return nil, err
@@ -123,14 +107,12 @@ func Build(ctx context.Context, repo *gitrepo.Repo, repoURL, revision, path stri
 		}
 		revisions[t.Name] = pinned[i]
 	}
-	s.Placement = routing.Place(inv)
-	s.Params = Parameters(inv, s.Placement, repoURL, revisions)
-	s.Routing = Routing(inv, s.Placement, repoURL, commit, path)
-	s.Groups = groups(s.Params)
-	if s.Encoded, err = encodeAll(s.Params); err != nil {
-		return nil, err
+	s.Params = slices.Clone(m.params)
+	for i := range s.Params {
+		s.Params[i].Revision = revisions[s.Params[i].Tier]
 	}
-	if s.EncodedRouting, err = encodeAll(s.Routing); err != nil {
+	s.Groups = m.groups
+	if s.Encoded, err = encodeAll(s.Params); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -146,17 +128,6 @@ func encodeAll[T any](items []T) ([][]byte, error) {
 		out = append(out, b)
 	}
 	return out, nil
-}
-
-// Degraded lists the shops placed on fewer failure domains than they ask for.
-func (s *Snapshot) Degraded() []string {
-	var out []string
-	for _, p := range s.Placement.Shops {
-		if p.Degraded {
-			out = append(out, p.Host)
-		}
-	}
-	return out
 }
 
 // Pin computes each tier's pinned revision from the branch heads (branch -> commit),
