@@ -64,7 +64,8 @@ func TestInstall(t *testing.T) {
 		names = append(names, k)
 	}
 	assert.ElementsMatch(t, []string{
-		"Deployment/shopset-generator", "Service/shopset-generator", "ConfigMap/shopset-generator",
+		"Deployment/shopset-generator", "Service/shopset-generator", "PodDisruptionBudget/shopset-generator",
+		"ConfigMap/shopset-generator",
 		"Secret/shopset-generator", "ConfigMap/shopset-cmp-plugin", "Deployment/argocd-repo-server",
 		"ConfigMap/argocd-cmd-params-cm",
 	}, names)
@@ -81,6 +82,19 @@ func TestInstall(t *testing.T) {
 		assert.Equal(t, "/readyz", value(t, c, "readinessProbe", "httpGet", "path"))
 		assert.Equal(t, "/healthz", value(t, c, "livenessProbe", "httpGet", "path"))
 		assert.Equal(t, "512Mi", value(t, c, "resources", "limits", "memory"))
+	})
+
+	// Two replicas on distinct nodes where the cluster can, and one kept through a drain.
+	t.Run("generator is highly available", func(t *testing.T) {
+		d := &objs["Deployment/shopset-generator"].RNode
+		assert.Equal(t, "2", value(t, d, "spec", "replicas"))
+		term := get(t, d, "spec", "template", "spec", "affinity", "podAntiAffinity",
+			"preferredDuringSchedulingIgnoredDuringExecution", "[weight=100]", "podAffinityTerm")
+		assert.Equal(t, "kubernetes.io/hostname", value(t, term, "topologyKey"))
+		assert.Equal(t, "shopset-generator", value(t, term, "labelSelector", "matchLabels", "app.kubernetes.io/name"))
+		pdb := &objs["PodDisruptionBudget/shopset-generator"].RNode
+		assert.Equal(t, "1", value(t, pdb, "spec", "minAvailable"))
+		assert.Equal(t, "shopset-generator", value(t, pdb, "spec", "selector", "matchLabels", "app.kubernetes.io/name"))
 	})
 
 	t.Run("generator args are shopctl's flags", func(t *testing.T) {
