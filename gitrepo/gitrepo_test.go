@@ -346,7 +346,8 @@ func TestFetchConcurrentCallsShareOneFetch(t *testing.T) {
 	}
 	started.Wait()
 	require.Eventually(t, func() bool { return fetches.Load() == 1 }, 10*time.Second, time.Millisecond)
-	time.Sleep(250 * time.Millisecond) // let the other callers reach Fetch and join
+	require.Eventually(t, func() bool { return gitrepo.FetchWaiters(repo) == callers-1 }, 10*time.Second, time.Millisecond,
+		"every other caller joins the fetch in flight")
 	once.Do(func() { close(release) })
 	done.Wait()
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Errors a caller tells apart with errors.Is.
@@ -56,6 +57,8 @@ type Repo struct {
 
 	mu       sync.Mutex
 	fetching *fetchCall // the fetch in flight, if any
+	// waiters counts the callers waiting on the fetch in flight.
+	waiters atomic.Int32
 }
 
 // fetchCall is one fetch that concurrent Fetch calls share.
@@ -199,13 +202,16 @@ func (r *Repo) Fetch(ctx context.Context) error {
 			close(c.done)
 			return c.err
 		}
+		r.waiters.Add(1)
 		r.mu.Unlock()
 
 		select {
 		case <-c.done:
 		case <-ctx.Done():
+			r.waiters.Add(-1)
 			return fmt.Errorf("fetching %s: %w: %w", r.url, ErrUnavailable, ctx.Err())
 		}
+		r.waiters.Add(-1)
 		// The fetch we joined gave up because its caller went away, not because the remote
 		// failed; ours is still wanted, so run one.
 		if c.err != nil && c.canceled && ctx.Err() == nil {
