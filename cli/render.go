@@ -185,10 +185,10 @@ func loadInventory(ctx context.Context, path string, repo *repoFlags) (*inventor
 	if repo.repo == "" {
 		return inventory.Load(path)
 	}
-	snap, _, cleanup, err := repo.snapshot(ctx)
+	m, _, cleanup, err := repo.model(ctx)
 	if err != nil {
 		return nil, err
 	}
 	cleanup()
-	return snap.Inventory, nil
+	return m.Inventory, nil
 }

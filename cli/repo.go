@@ -28,9 +28,43 @@ func (f *repoFlags) add(cmd *cobra.Command) {
 }
 
 // snapshot reads the repository the way the generator does: the inventory at revision,
-// every tier pinned. A local directory is read in place; a URL is fetched into a
-// temporary mirror that the returned cleanup removes.
+// every tier pinned. The returned cleanup removes a temporary mirror (see open).
 func (f *repoFlags) snapshot(ctx context.Context) (*snapshot.Snapshot, *gitrepo.Repo, func(), error) {
+	m, repo, cleanup, err := f.model(ctx)
+	if err != nil {
+		return nil, nil, func() {}, err
+	}
+	snap, err := m.Pin(ctx, repo, f.revision)
+	if err != nil {
+		cleanup()
+		return nil, nil, func() {}, err
+	}
+	return snap, repo, cleanup, nil
+}
+
+// model reads the inventory at revision and derives its model, for the commands that
+// need no tier pinned (plan, render --routing).
+func (f *repoFlags) model(ctx context.Context) (*snapshot.Model, *gitrepo.Repo, func(), error) {
+	repo, cleanup, err := f.open(ctx)
+	if err != nil {
+		return nil, nil, cleanup, err
+	}
+	commit, err := repo.ResolveCommit(ctx, f.revision)
+	if err == nil {
+		var m *snapshot.Model
+		if m, err = snapshot.LoadModel(ctx, repo, f.repo, f.revision, commit, f.path); err == nil {
+			return m, repo, cleanup, nil
+		}
+	} else {
+		err = fmt.Errorf("revision %q: %w", f.revision, err)
+	}
+	cleanup()
+	return nil, nil, func() {}, err
+}
+
+// open opens --repo, the one way every command does: a local directory is read in
+// place; a URL is fetched into a temporary mirror that the returned cleanup removes.
+func (f *repoFlags) open(ctx context.Context) (*gitrepo.Repo, func(), error) {
 	cleanup := func() {}
 	var (
 		repo *gitrepo.Repo
@@ -41,7 +75,7 @@ func (f *repoFlags) snapshot(ctx context.Context) (*snapshot.Snapshot, *gitrepo.
 	} else {
 		dir, tmpErr := os.MkdirTemp("", "shopctl-mirror-")
 		if tmpErr != nil {
-			return nil, nil, cleanup, tmpErr
+			return nil, cleanup, tmpErr
 		}
 		cleanup = func() { os.RemoveAll(dir) }
 		repo, err = gitrepo.OpenMirror(f.repo, dir, f.creds)
@@ -51,14 +85,9 @@ func (f *repoFlags) snapshot(ctx context.Context) (*snapshot.Snapshot, *gitrepo.
 	}
 	if err != nil {
 		cleanup()
-		return nil, nil, func() {}, fmt.Errorf("repository %s: %w", repoName(f.repo), err)
+		return nil, func() {}, fmt.Errorf("repository %s: %w", repoName(f.repo), err)
 	}
-	snap, err := snapshot.Build(ctx, repo, f.repo, f.revision, f.path)
-	if err != nil {
-		cleanup()
-		return nil, nil, func() {}, err
-	}
-	return snap, repo, cleanup, nil
+	return repo, cleanup, nil
 }
 
 // repoName is how errors name a repository: never with credentials.

@@ -28,15 +28,26 @@ type Side struct {
 	Path            string
 	InventoryCommit string
 	Inventory       *inventory.Inventory
+	// Placement places Inventory's shops (the model's, computed once); a Side made by
+	// hand sets it with routing.Place, or leaves it zero to have it computed.
+	Placement placement.Result
 	// Revisions maps each tier's name to the commit its ShopSets render from.
 	Revisions map[string]string
+}
+
+// place is the side's placement: its model's, or computed for a Side built by hand.
+func (s Side) place() placement.Result {
+	if s.Placement.Shops == nil && s.Inventory != nil {
+		return routing.Place(s.Inventory)
+	}
+	return s.Placement
 }
 
 // FromSnapshot is the side a snapshot serves: every tier at its pinned revision.
 func FromSnapshot(label string, snap *snapshot.Snapshot) Side {
 	s := Side{
 		Label: label, Path: snap.Path, InventoryCommit: snap.InventoryCommit, Inventory: snap.Inventory,
-		Revisions: map[string]string{},
+		Placement: snap.Placement, Revisions: map[string]string{},
 	}
 	for _, t := range snap.Tiers {
 		s.Revisions[t.Name] = t.Pinned
@@ -45,13 +56,31 @@ func FromSnapshot(label string, snap *snapshot.Snapshot) Side {
 }
 
 // InventorySide reads the inventory at revision and pins the tiers from the branch heads,
-// as the generator would serve that inventory.
+// as the generator would serve that inventory: its model and the pinned revisions, with
+// none of the held or waiting commits a snapshot lists.
 func InventorySide(ctx context.Context, repo *gitrepo.Repo, revision, path string) (Side, error) {
-	snap, err := snapshot.Build(ctx, repo, repo.URL(), revision, path)
+	commit, err := repo.ResolveCommit(ctx, revision)
+	if err != nil {
+		return Side{}, fmt.Errorf("revision %q: %w", revision, err)
+	}
+	m, err := snapshot.LoadModel(ctx, repo, repo.URL(), revision, commit, path)
 	if err != nil {
 		return Side{}, err
 	}
-	return FromSnapshot(revision, snap), nil
+	heads, err := repo.Heads(ctx)
+	if err != nil {
+		return Side{}, fmt.Errorf("listing branches: %w", err)
+	}
+	pinned, err := snapshot.Pin(ctx, repo, m.Inventory.Tiers, heads)
+	if err != nil {
+		return Side{}, err
+	}
+	s := Side{Label: revision, Path: path, InventoryCommit: commit, Inventory: m.Inventory,
+		Placement: m.Placement, Revisions: map[string]string{}}
+	for i, t := range m.Inventory.Tiers {
+		s.Revisions[t.Name] = pinned[i]
+	}
+	return s, nil
 }
 
 // WithTier is snap's side with one tier rendering revision (a change proposed to that
@@ -113,10 +142,10 @@ type Options struct {
 	Workers int
 }
 
-// movedShops places both inventories' shops and lists those whose ShopSets differ.
-func movedShops(base, head *inventory.Inventory) []ShopMove {
+// movedShops lists the shops whose ShopSets differ between two placements.
+func movedShops(base, head placement.Result) []ShopMove {
 	var out []ShopMove
-	for _, m := range placement.Diff(routing.Place(base), routing.Place(head)) {
+	for _, m := range placement.Diff(base, head) {
 		out = append(out, ShopMove{Host: m.Host, From: m.From, To: m.To})
 	}
 	return out
@@ -292,7 +321,7 @@ func Compare(ctx context.Context, repo *gitrepo.Repo, base, head Side, opts Opti
 	slices.SortFunc(report.ShopSets, func(x, y ShopSetDiff) int {
 		return cmp.Or(cmp.Compare(x.TierIndex, y.TierIndex), cmp.Compare(x.Cluster, y.Cluster), cmp.Compare(x.Name, y.Name))
 	})
-	report.Moves = movedShops(base.Inventory, head.Inventory)
+	report.Moves = movedShops(base.place(), head.place())
 	return report, nil
 }
 

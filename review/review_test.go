@@ -15,6 +15,7 @@ import (
 	"github.com/shopset/shopset/plan"
 	"github.com/shopset/shopset/render"
 	"github.com/shopset/shopset/review"
+	"github.com/shopset/shopset/routing"
 	"github.com/shopset/shopset/snapshot"
 )
 
@@ -103,7 +104,7 @@ func TestCompareMovedShops(t *testing.T) {
 	cordoned, err := plan.WithStates(snap.Inventory, plan.WhatIf{Cordon: []string{"cluster-b"}})
 	require.NoError(t, err)
 	head := side
-	head.Label, head.Inventory = "cordon", cordoned
+	head.Label, head.Inventory, head.Placement = "cordon", cordoned, routing.Place(cordoned)
 	report, err := review.Compare(context.Background(), repo, side, head, review.Options{})
 	require.NoError(t, err)
 	assert.True(t, report.Differs())
