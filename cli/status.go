@@ -36,15 +36,12 @@ straight to the tier's branch, and the tier's ShopSets by cluster.
 			if output != "" && output != "text" && output != "json" {
 				return fmt.Errorf("unknown output format %q (want text or json)", output)
 			}
-			snap, r, cleanup, err := repo.snapshot(cmd.Context())
+			snap, _, cleanup, err := repo.snapshot(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer cleanup()
-			tiers, err := promotion.Status(cmd.Context(), r, snap)
-			if err != nil {
-				return err
-			}
+			tiers := promotion.Status(snap)
 			if output == "json" {
 				enc := json.NewEncoder(env.Stdout)
 				enc.SetIndent("", "  ")
@@ -74,13 +71,13 @@ func printStatus(w io.Writer, tiers []promotion.TierStatus) error {
 		case len(t.Waiting) == 0:
 			fmt.Fprintf(&b, "  waiting   none: %s carries everything %s runs\n", t.Branch, t.Below)
 		default:
-			fmt.Fprintf(&b, "  waiting   %s in %s (shopctl promote %s)\n", count(len(t.Waiting), "commit"), t.Below, t.Name)
+			fmt.Fprintf(&b, "  waiting   %s%s in %s (shopctl promote %s)\n", count(len(t.Waiting), "commit"), more(t.WaitingCut), t.Below, t.Name)
 			writeCommits(&b, "            ", t.Waiting)
 		}
 		if len(t.Held) == 0 {
 			b.WriteString("  held      none\n")
 		} else {
-			fmt.Fprintf(&b, "  held      %s pushed straight to %s, not deployed until %s carries them\n", count(len(t.Held), "commit"), t.Branch, orDash(t.Below))
+			fmt.Fprintf(&b, "  held      %s%s pushed straight to %s, not deployed until %s carries them\n", count(len(t.Held), "commit"), more(t.HeldCut), t.Branch, orDash(t.Below))
 			writeCommits(&b, "            ", t.Held)
 		}
 		if len(t.ShopSets) == 0 {
@@ -121,6 +118,14 @@ func count(n int, what string) string {
 		return "1 " + what
 	}
 	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// more marks a count that a cut list only starts.
+func more(cut bool) string {
+	if cut {
+		return " or more"
+	}
+	return ""
 }
 
 func orDash(s string) string {

@@ -39,32 +39,34 @@ type TierStatus struct {
 	// Held lists the commits on the branch that the tier does not deploy because the tier
 	// below does not carry them (pushed straight to this tier), newest first.
 	Held     []gitrepo.Commit `json:"held"`
-	ShopSets []ShopSet        `json:"shopsets"`
+	// WaitingCut and HeldCut say that a list stops at snapshot.MaxHeld and there are more.
+	WaitingCut bool      `json:"waitingCut,omitempty"`
+	HeldCut    bool      `json:"heldCut,omitempty"`
+	ShopSets   []ShopSet `json:"shopsets"`
 }
 
-// Status reports every tier of snap, lowest first.
-func Status(ctx context.Context, repo *gitrepo.Repo, snap *snapshot.Snapshot) ([]TierStatus, error) {
+// Status reports every tier of snap, lowest first: a view of the snapshot, which lists
+// each tier's held and waiting commits already.
+func Status(snap *snapshot.Snapshot) []TierStatus {
 	out := make([]TierStatus, 0, len(snap.Tiers))
 	for i, t := range snap.Tiers {
 		st := TierStatus{
 			Name: t.Name, Branch: t.Branch, Index: i, Head: t.Head, Pinned: t.Pinned,
-			Waiting: []gitrepo.Commit{}, Held: t.Held, ShopSets: shopSets(snap, t.Name),
+			Waiting: t.Waiting, Held: t.Held, WaitingCut: t.WaitingCut, HeldCut: t.HeldCut,
+			ShopSets: shopSets(snap, t.Name),
 		}
 		if st.Held == nil {
 			st.Held = []gitrepo.Commit{}
 		}
+		if st.Waiting == nil || i == 0 {
+			st.Waiting = []gitrepo.Commit{}
+		}
 		if i > 0 {
-			below := snap.Tiers[i-1]
-			st.Below = below.Name
-			waiting, err := repo.Log(ctx, t.Head, below.Pinned, 0)
-			if err != nil {
-				return nil, fmt.Errorf("tier %q: listing commits waiting in %s: %w", t.Name, below.Name, err)
-			}
-			st.Waiting = waiting
+			st.Below = snap.Tiers[i-1].Name
 		}
 		out = append(out, st)
 	}
-	return out, nil
+	return out
 }
 
 // shopSets lists the ShopSets of a tier, by cluster and name.

@@ -17,7 +17,8 @@ import (
 // no history with the tier below. People fix it in Git; retrying does not.
 var ErrInvalid = errors.New("invalid inventory")
 
-// MaxHeld bounds the held commits listed per tier.
+// MaxHeld bounds the held commits, and the commits waiting for promotion, listed per
+// tier; a longer list is cut and says so.
 const MaxHeld = 100
 
 // Tier is one tier's state in a snapshot.
@@ -36,6 +37,9 @@ type Tier struct {
 	// Waiting lists commits the tier below runs that this tier's branch does not have
 	// yet: what promoting this tier would bring. Empty for the lowest tier.
 	Waiting []gitrepo.Commit `json:"waiting"`
+	// HeldCut and WaitingCut say that a list stops at MaxHeld and there are more.
+	HeldCut    bool `json:"heldCut,omitempty"`
+	WaitingCut bool `json:"waitingCut,omitempty"`
 }
 
 // Snapshot is what the generator serves for one (repository, revision, inventory path):
@@ -84,16 +88,18 @@ func (m *Model) Pin(ctx context.Context, repo *gitrepo.Repo, revision string) (*
 	revisions := map[string]string{}
 	for i, t := range inv.Tiers {
 		head := heads[t.Branch]
-		held, err := repo.Log(ctx, pinned[i], head, MaxHeld)
+		held, err := repo.Log(ctx, pinned[i], head, MaxHeld+1)
 		if err != nil {
 			return nil, fmt.Errorf("tier %q: listing held commits: %w", t.Name, err)
 		}
 		waiting := []gitrepo.Commit{}
 		if i > 0 {
-			if waiting, err = repo.Log(ctx, head, pinned[i-1], MaxHeld); err != nil {
+			if waiting, err = repo.Log(ctx, head, pinned[i-1], MaxHeld+1); err != nil {
 				return nil, fmt.Errorf("tier %q: listing commits waiting for promotion: %w", t.Name, err)
 			}
 		}
+		heldCut, waitingCut := len(held) > MaxHeld, len(waiting) > MaxHeld
+		held, waiting = held[:min(len(held), MaxHeld)], waiting[:min(len(waiting), MaxHeld)]
 		subject, err := repo.Log(ctx, "", pinned[i], 1)
 		if err != nil {
 			return nil, fmt.Errorf("tier %q: reading the pinned commit: %w", t.Name, err)
@@ -101,6 +107,7 @@ func (m *Model) Pin(ctx context.Context, repo *gitrepo.Repo, revision string) (*
 		s.Tiers = append(s.Tiers, Tier{
 			Name: t.Name, Branch: t.Branch, Index: i, SyncPolicy: string(t.SyncPolicy),
 			Head: head, Pinned: pinned[i], Held: nonNilCommits(held), Waiting: nonNilCommits(waiting),
+			HeldCut: heldCut, WaitingCut: waitingCut,
 		})
 		if len(subject) > 0 {
 			s.Tiers[i].PinnedSubject = subject[0].Subject

@@ -128,3 +128,21 @@ shopsets:
 	}
 	assert.Equal(t, map[string]string{"p-1": "10Gi", "s-1": ""}, got)
 }
+
+// Held and waiting lists stop at MaxHeld and say so, so status and the dashboard read
+// them from the snapshot instead of listing history without a bound.
+func TestListsAreCut(t *testing.T) {
+	_, g, local := exampleRepo(t)
+	for i := range snapshot.MaxHeld + 1 {
+		g.Commit(t, "tier/prod", map[string]string{"apps/HOTFIX": strings.Repeat("x", i+1) + "\n"}, "Straight to prod")
+	}
+	snap, err := snapshot.Build(context.Background(), local, "https://git.example/platform.git", "main", "shopsets.yaml")
+	require.NoError(t, err)
+	prod, ok := snap.Tier("prod")
+	require.True(t, ok)
+	assert.Len(t, prod.Held, snapshot.MaxHeld)
+	assert.True(t, prod.HeldCut)
+	assert.False(t, prod.WaitingCut)
+	dev, _ := snap.Tier("dev")
+	assert.False(t, dev.HeldCut)
+}
