@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -155,7 +154,7 @@ func runDiff(cmd *cobra.Command, repo *repoFlags, base, head, tier, promote, to,
 	var b, h review.Side
 	if promote == "" && tier == "" {
 		// Only the two inventories matter: main's is not read.
-		r, cleanup, err := openRepo(ctx, repo)
+		r, cleanup, err := repo.open(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -207,30 +206,4 @@ func compareWithPolicies(ctx context.Context, r *gitrepo.Repo, b, h review.Side,
 		return nil, nil, err
 	}
 	return report, checkHeadPolicies(ctx, r, report), nil
-}
-
-// openRepo opens --repo as repoFlags.snapshot does, without reading an inventory: a local
-// directory in place, a URL through a temporary mirror that cleanup removes.
-func openRepo(ctx context.Context, f *repoFlags) (*gitrepo.Repo, func(), error) {
-	if isLocalRepo(f.repo) {
-		r, err := gitrepo.OpenLocal(f.repo)
-		if err != nil {
-			return nil, nil, fmt.Errorf("repository %s: %w", repoName(f.repo), err)
-		}
-		return r, func() {}, nil
-	}
-	dir, err := os.MkdirTemp("", "shopctl-mirror-")
-	if err != nil {
-		return nil, nil, err
-	}
-	cleanup := func() { os.RemoveAll(dir) }
-	r, err := gitrepo.OpenMirror(f.repo, dir, f.creds)
-	if err == nil {
-		err = r.Fetch(ctx)
-	}
-	if err != nil {
-		cleanup()
-		return nil, nil, fmt.Errorf("repository %s: %w", repoName(f.repo), err)
-	}
-	return r, cleanup, nil
 }

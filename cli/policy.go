@@ -166,6 +166,14 @@ func (l loaded) render(ctx context.Context, tree fs.FS, s render.ShopSet) ([]byt
 	return policy.RenderWith(ctx, tree, l.policies, s)
 }
 
+// check is policy.CheckManifests with the policies compiled once per commit.
+func (l loaded) check(ctx context.Context, m render.Manifests, s render.ShopSet) (policy.Result, error) {
+	if l.err != nil {
+		return policy.Result{}, fmt.Errorf("shopset %q: %w", s.Name, l.err)
+	}
+	return policy.CheckManifests(ctx, l.policies, m, s)
+}
+
 // problems is several errors printed one "error: " line each (see printError).
 type problems []error
 
@@ -214,7 +222,11 @@ func checkHeadPolicies(ctx context.Context, r *gitrepo.Repo, report *review.Repo
 				out = append(out, c)
 				continue
 			}
-			_, c.res, c.err = policies.render(ctx, tree, params)
+			if m, ok := report.HeadManifests[s.Name]; ok {
+				c.res, c.err = policies.check(ctx, m, params) // rendered by the diff already
+			} else {
+				_, c.res, c.err = policies.render(ctx, tree, params)
+			}
 			if c.err != nil || len(c.res.Warn) > 0 || len(c.res.Exempt) > 0 {
 				out = append(out, c)
 			}

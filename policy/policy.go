@@ -668,6 +668,14 @@ func RenderWith(ctx context.Context, checkout fs.FS, p *Policies, s render.ShopS
 	return check(ctx, p, m, s)
 }
 
+// CheckManifests checks manifests already rendered for s against p (nil checks
+// nothing), exactly as RenderWith does after its own render: for callers that rendered
+// them for another purpose (shopctl diff).
+func CheckManifests(ctx context.Context, p *Policies, m render.Manifests, s render.ShopSet) (Result, error) {
+	_, res, err := check(ctx, p, m, s)
+	return res, err
+}
+
 func check(ctx context.Context, p *Policies, m render.Manifests, s render.ShopSet) ([]byte, Result, error) {
 	if p == nil {
 		return m.YAML, Result{}, nil

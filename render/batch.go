@@ -23,7 +23,10 @@ type Job struct {
 // Result is what Render returns for one Job.
 type Result struct {
 	Out []byte
-	Err error
+	// JSON holds each object of Out as JSON, as RenderManifests gives it, for readers
+	// of the objects (policy checks) that need not render again.
+	JSON [][]byte
+	Err  error
 }
 
 // RenderAll renders many ShopSets with up to workers Kustomize builds at once (workers < 1
@@ -92,8 +95,8 @@ func renderBatch(ctx context.Context, jobs []Job, workers int) []Result {
 			results[i] = Result{Err: err}
 			continue
 		}
-		out, err := Render(jobs[i].Checkout, jobs[i].ShopSet)
-		results[i] = Result{Out: out, Err: err}
+		m, err := RenderManifests(jobs[i].Checkout, jobs[i].ShopSet)
+		results[i] = Result{Out: m.YAML, JSON: m.JSON, Err: err}
 	}
 	return results
 }
@@ -119,7 +122,7 @@ func buildShared(ctx context.Context, jobs []Job, prepared []preparedJob, shared
 		if err != nil {
 			err = fmt.Errorf("shopset %q: %w", jobs[i].ShopSet.Name, err)
 		}
-		results[i] = Result{Out: m.YAML, Err: err}
+		results[i] = Result{Out: m.YAML, JSON: m.JSON, Err: err}
 		prepared[i] = preparedJob{} // let the copy go
 	}, func(n int, err error) { results[shared[n]] = Result{Err: err} })
 	return true

@@ -28,26 +28,27 @@ type Side struct {
 	Path            string
 	InventoryCommit string
 	Inventory       *inventory.Inventory
-	// Placement places Inventory's shops (the model's, computed once); a Side made by
-	// hand sets it with routing.Place, or leaves it zero to have it computed.
-	Placement placement.Result
+	// placed is the model's placement of Inventory's shops, computed once; it counts
+	// only while Inventory is the model's (a Side changed by hand is placed anew).
+	placed *snapshot.Model
 	// Revisions maps each tier's name to the commit its ShopSets render from.
 	Revisions map[string]string
 }
 
-// place is the side's placement: its model's, or computed for a Side built by hand.
+// place is the side's placement: its model's, or computed for a Side built or changed
+// by hand.
 func (s Side) place() placement.Result {
-	if s.Placement.Shops == nil && s.Inventory != nil {
-		return routing.Place(s.Inventory)
+	if s.placed != nil && s.placed.Inventory == s.Inventory {
+		return s.placed.Placement
 	}
-	return s.Placement
+	return routing.Place(s.Inventory)
 }
 
 // FromSnapshot is the side a snapshot serves: every tier at its pinned revision.
 func FromSnapshot(label string, snap *snapshot.Snapshot) Side {
 	s := Side{
 		Label: label, Path: snap.Path, InventoryCommit: snap.InventoryCommit, Inventory: snap.Inventory,
-		Placement: snap.Placement, Revisions: map[string]string{},
+		placed: snap.Model, Revisions: map[string]string{},
 	}
 	for _, t := range snap.Tiers {
 		s.Revisions[t.Name] = t.Pinned
@@ -76,7 +77,7 @@ func InventorySide(ctx context.Context, repo *gitrepo.Repo, revision, path strin
 		return Side{}, err
 	}
 	s := Side{Label: revision, Path: path, InventoryCommit: commit, Inventory: m.Inventory,
-		Placement: m.Placement, Revisions: map[string]string{}}
+		placed: m, Revisions: map[string]string{}}
 	for i, t := range m.Inventory.Tiers {
 		s.Revisions[t.Name] = pinned[i]
 	}
@@ -199,6 +200,9 @@ type Report struct {
 	Rendered int
 	// Moves are the shops whose placement differs between the two inventories.
 	Moves []ShopMove
+	// HeadManifests holds the head side's manifests of every ShopSet Compare rendered
+	// there, by name, so a check of them need not render again.
+	HeadManifests map[string]render.Manifests `json:"-"`
 }
 
 // Differs reports whether any ShopSet differs.
@@ -224,6 +228,7 @@ type shopSetSide struct {
 	commit  string
 	key     string // hash of the render's inputs
 	out     []byte
+	json    [][]byte
 	err     error
 }
 
@@ -306,7 +311,13 @@ func Compare(ctx context.Context, repo *gitrepo.Repo, base, head Side, opts Opti
 	report.Rendered = len(jobs)
 	for _, x := range all {
 		r := results[index[x.key]]
-		x.out, x.err = r.Out, r.Err
+		x.out, x.json, x.err = r.Out, r.JSON, r.Err
+	}
+	report.HeadManifests = map[string]render.Manifests{}
+	for _, n := range todo {
+		if h := hs[n]; h != nil && h.err == nil {
+			report.HeadManifests[n] = render.Manifests{YAML: h.out, JSON: h.json}
+		}
 	}
 
 	for _, n := range todo {

@@ -15,7 +15,6 @@ import (
 	"github.com/shopset/shopset/plan"
 	"github.com/shopset/shopset/render"
 	"github.com/shopset/shopset/review"
-	"github.com/shopset/shopset/routing"
 	"github.com/shopset/shopset/snapshot"
 )
 
@@ -56,6 +55,11 @@ func TestCompareRendersLikeRender(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, string(want), addedLines(d.Diff), d.Name)
 		assert.Equal(t, strings.Count(string(want), "\n"), d.Added)
+		// The head side's manifests are kept, objects included, for the policy check.
+		m, ok := report.HeadManifests[d.Name]
+		require.True(t, ok, d.Name)
+		assert.Equal(t, string(want), string(m.YAML))
+		assert.Equal(t, strings.Count(string(want), "\n---\n")+1, len(m.JSON))
 	}
 	// Sorted by tier, lowest first, then cluster.
 	assert.Equal(t, "dev", report.ShopSets[0].Tier)
@@ -104,7 +108,7 @@ func TestCompareMovedShops(t *testing.T) {
 	cordoned, err := plan.WithStates(snap.Inventory, plan.WhatIf{Cordon: []string{"cluster-b"}})
 	require.NoError(t, err)
 	head := side
-	head.Label, head.Inventory, head.Placement = "cordon", cordoned, routing.Place(cordoned)
+	head.Label, head.Inventory = "cordon", cordoned
 	report, err := review.Compare(context.Background(), repo, side, head, review.Options{})
 	require.NoError(t, err)
 	assert.True(t, report.Differs())
