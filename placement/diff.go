@@ -4,12 +4,16 @@ import (
 	"slices"
 )
 
-// Move is how one shop's placement changes between two results.
+// Move is how one shop's placement changes between two results: the one type for a
+// shop's move, in plans, what-ifs and reviews alike.
 type Move struct {
-	Host                          string
-	From, To                      []string // ShopSets before and after, each best first
-	Added, Removed                []string // To minus From, From minus To (sorted)
-	DegradedBefore, DegradedAfter bool
+	Host           string   `json:"host"`
+	From           []string `json:"from"` // ShopSets before, best first
+	To             []string `json:"to"`   // and after
+	Added          []string `json:"added"`
+	Removed        []string `json:"removed"` // To minus From, From minus To (sorted)
+	DegradedBefore bool     `json:"degradedBefore"`
+	DegradedAfter  bool     `json:"degradedAfter"`
 }
 
 // Diff lists the shops whose placement differs (as sets, or in degradedness) between before

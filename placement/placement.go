@@ -369,3 +369,15 @@ func sortedHosts(shops []Shop) []hostIndex {
 	}
 	return order
 }
+
+// Degraded lists, in placement order, the shops placed on fewer failure domains than
+// they ask for: the one place that says which shops are degraded.
+func (r Result) Degraded() []string {
+	var out []string
+	for _, s := range r.Shops {
+		if s.Degraded {
+			out = append(out, s.Host)
+		}
+	}
+	return out
+}

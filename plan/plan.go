@@ -64,16 +64,9 @@ type ShopSet struct {
 	DegradedShops int `json:"degradedShops"`
 }
 
-// Move is how one shop's ShopSets change.
-type Move struct {
-	Host           string   `json:"host"`
-	From           []string `json:"from"`
-	To             []string `json:"to"`
-	Added          []string `json:"added"`
-	Removed        []string `json:"removed"`
-	DegradedBefore bool     `json:"degradedBefore"`
-	DegradedAfter  bool     `json:"degradedAfter"`
-}
+// Move is how one shop's ShopSets change (placement's type; a plan's lists are never
+// null in JSON).
+type Move = placement.Move
 
 // Make reports on inv; with a non-empty what-if it reports on inv with those clusters
 // cordoned or down, and lists what moves compared with inv as it is.
@@ -91,7 +84,7 @@ func Make(inv *inventory.Inventory, whatIf WhatIf) (*Plan, error) {
 	p.WhatIf = &whatIf
 	p.Moves = Moves(current, after)
 	wasDegraded := map[string]bool{}
-	for _, h := range degraded(current) {
+	for _, h := range current.Degraded() {
 		wasDegraded[h] = true
 	}
 	for _, h := range p.Degraded {
@@ -144,7 +137,7 @@ func report(inv *inventory.Inventory, placed placement.Result) *Plan {
 	for _, c := range inv.Clusters {
 		clusters[c.Name] = c
 	}
-	p := &Plan{Degraded: nonNil(degraded(placed))}
+	p := &Plan{Degraded: nonNil(placed.Degraded())}
 	sorted := inv.Sorted()
 	for i, t := range inv.Tiers {
 		tier := Tier{Index: i, Name: t.Name, Branch: t.Branch, SyncPolicy: string(t.SyncPolicy), Clusters: []Cluster{}}
@@ -177,16 +170,6 @@ func report(inv *inventory.Inventory, placed placement.Result) *Plan {
 			Cluster: s.Cluster, FailureDomain: c.FailureDomain, State: string(c.State), Shops: len(hosts), DegradedShops: d})
 	}
 	return p
-}
-
-func degraded(r placement.Result) []string {
-	var out []string
-	for _, s := range r.Shops {
-		if s.Degraded {
-			out = append(out, s.Host)
-		}
-	}
-	return out
 }
 
 func nonNil(s []string) []string {

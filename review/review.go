@@ -127,13 +127,6 @@ func WithHeads(ctx context.Context, repo *gitrepo.Repo, snap *snapshot.Snapshot,
 	return s, nil
 }
 
-// ShopMove is a shop whose ShopSets differ between the two sides.
-type ShopMove struct {
-	Host string   `json:"host"`
-	From []string `json:"from"` // ShopSets serving it on the base side
-	To   []string `json:"to"`   // and on the head side
-}
-
 // Options tune Compare.
 type Options struct {
 	// Context is the number of unchanged lines around each change; 0 means 3. A
@@ -144,12 +137,8 @@ type Options struct {
 }
 
 // movedShops lists the shops whose ShopSets differ between two placements.
-func movedShops(base, head placement.Result) []ShopMove {
-	var out []ShopMove
-	for _, m := range placement.Diff(base, head) {
-		out = append(out, ShopMove{Host: m.Host, From: m.From, To: m.To})
-	}
-	return out
+func movedShops(base, head placement.Result) []placement.Move {
+	return placement.Diff(base, head)
 }
 
 // Status says how a ShopSet differs.
@@ -199,7 +188,7 @@ type Report struct {
 	// Rendered counts the renders done; identical inputs are rendered once.
 	Rendered int
 	// Moves are the shops whose placement differs between the two inventories.
-	Moves []ShopMove
+	Moves []placement.Move
 	// HeadManifests holds the head side's manifests of every ShopSet Compare rendered
 	// there, by name, so a check of them need not render again.
 	HeadManifests map[string]render.Manifests `json:"-"`

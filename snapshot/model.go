@@ -72,12 +72,4 @@ func NewModel(inv *inventory.Inventory, repoURL, commit, path string) (*Model, e
 }
 
 // Degraded lists the shops placed on fewer failure domains than they ask for.
-func (m *Model) Degraded() []string {
-	var out []string
-	for _, p := range m.Placement.Shops {
-		if p.Degraded {
-			out = append(out, p.Host)
-		}
-	}
-	return out
-}
+func (m *Model) Degraded() []string { return m.Placement.Degraded() }
