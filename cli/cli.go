@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -22,6 +23,10 @@ type Env struct {
 	// share one process with other work and leave it nil, or record the call.
 	Isolate func(...offline.Option)
 }
+
+// troubleExit is the annotation of a command whose errors exit with a code other than 1
+// (diff: 2, as diff(1) does), flag and argument errors included.
+const troubleExit = "shopset.io/trouble-exit"
 
 // isolation is the annotation of a command that renders untrusted checkouts: "network"
 // takes the process off the network, "network,exec" also keeps it from starting
@@ -51,18 +56,22 @@ func Execute(ctx context.Context, args []string, env Env) int {
 	root.SetArgs(args)
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
-	if err := root.ExecuteContext(ctx); err != nil {
-		var exit *ExitError
-		if errors.As(err, &exit) {
-			if exit.Err != nil {
-				printError(env.Stderr, exit.Err)
-			}
-			return exit.Code
-		}
-		printError(env.Stderr, err)
-		return 1
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return 0
 	}
-	return 0
+	var exit *ExitError
+	if errors.As(err, &exit) {
+		if exit.Err != nil {
+			printError(env.Stderr, exit.Err)
+		}
+		return exit.Code
+	}
+	printError(env.Stderr, err)
+	if code, convErr := strconv.Atoi(cmd.Annotations[troubleExit]); convErr == nil {
+		return code
+	}
+	return 1
 }
 
 // printError prints one "error: " line per problem, like kubectl: an inventory with

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -33,17 +34,20 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // diffTrouble is diff's exit status for an error, as diff(1) and argocd app diff use it.
 const diffTrouble = 2
 
+// diffOptions are shopctl diff's flags.
+type diffOptions struct {
+	repo              repoFlags
+	base, head        string
+	tier, promote, to string
+	output            string
+	context           int
+}
+
 func newDiff(env Env) *cobra.Command {
-	var (
-		repo              repoFlags
-		base, head        string
-		tier, promote, to string
-		output            string
-		context           int
-	)
+	var o diffOptions
 	cmd := &cobra.Command{
 		Use:         "diff --repo R (--base REV --head REV [--tier TIER] | --promote TIER [--to REV])",
-		Annotations: map[string]string{isolation: "network"},
+		Annotations: map[string]string{isolation: "network", troubleExit: strconv.Itoa(diffTrouble)},
 		Short:       "Render every ShopSet a change affects on both sides and diff the manifests",
 		Long: `diff shows, offline, what a change does to the manifests of every ShopSet: it works
 out what the generator would serve on each side (the inventory and each tier's pinned
@@ -66,90 +70,92 @@ differences, 1 with differences, 2 on trouble, as for diff(1).
   shopctl diff --repo . --base main --head my-change
   shopctl diff --repo . --tier dev --base tier/dev --head my-dev-change -o markdown
   shopctl diff --repo . --promote beta`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if err := cobra.NoArgs(cmd, args); err != nil {
-				return &ExitError{Code: diffTrouble, Err: err}
-			}
-			return nil
-		},
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// Renders make much short-lived garbage; collecting it at a soft limit
-			// rather than at every doubling of a small heap halves the CPU they take.
-			defer debug.SetGCPercent(debug.SetGCPercent(-1))
-			defer debug.SetMemoryLimit(debug.SetMemoryLimit(1 << 30))
-
-			report, checks, err := runDiff(cmd, &repo, base, head, tier, promote, to, output, context)
-			if err != nil {
-				return &ExitError{Code: diffTrouble, Err: err}
+			if err := o.validate(cmd); err != nil {
+				return err
 			}
-			markdown := output == "markdown" || output == "md"
-			if markdown {
-				err = report.WriteMarkdown(env.Stdout)
-			} else {
-				err = report.WriteText(env.Stdout)
-			}
-			if err == nil {
-				err = writePolicyChecks(env.Stdout, checks, markdown)
-			}
-			if err != nil {
-				return &ExitError{Code: diffTrouble, Err: err}
-			}
-			if failed := report.Failed(); len(failed) > 0 {
-				return &ExitError{Code: diffTrouble, Err: fmt.Errorf("%s failed to render; the first: %w", count(len(failed), "ShopSet"), failed[0].Err)}
-			}
-			if n := policyFailures(checks); n > 0 {
-				return &ExitError{Code: diffTrouble, Err: fmt.Errorf("%s would be refused by its tier's policies on the head side", count(n, "ShopSet"))}
-			}
-			if report.Differs() {
-				return &ExitError{Code: 1}
-			}
-			return nil
+			return o.run(cmd.Context(), env)
 		},
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &ExitError{Code: diffTrouble, Err: err}
 	})
-	repo.add(cmd)
+	o.repo.add(cmd)
 	f := cmd.Flags()
-	f.StringVar(&base, "base", "", "the revision the change starts from: of the inventory, or with --tier of that tier's branch")
-	f.StringVar(&head, "head", "", "the revision of the change")
-	f.StringVar(&tier, "tier", "", "--base and --head are revisions of this tier's branch (a name or a branch)")
-	f.StringVar(&promote, "promote", "", "diff what promoting this tier would change")
-	f.StringVar(&to, "to", "", "with --promote: the revision of the tier below to promote to (default its pinned revision)")
-	f.StringVarP(&output, "output", "o", "text", "output format: text (unified diffs) or markdown (a pull request comment)")
-	f.IntVarP(&context, "unified", "U", 3, "lines of context around each change")
+	f.StringVar(&o.base, "base", "", "the revision the change starts from: of the inventory, or with --tier of that tier's branch")
+	f.StringVar(&o.head, "head", "", "the revision of the change")
+	f.StringVar(&o.tier, "tier", "", "--base and --head are revisions of this tier's branch (a name or a branch)")
+	f.StringVar(&o.promote, "promote", "", "diff what promoting this tier would change")
+	f.StringVar(&o.to, "to", "", "with --promote: the revision of the tier below to promote to (default its pinned revision)")
+	f.StringVarP(&o.output, "output", "o", "text", "output format: text (unified diffs) or markdown (a pull request comment)")
+	f.IntVarP(&o.context, "unified", "U", 3, "lines of context around each change")
+	_ = cmd.MarkFlagRequired("repo")
+	cmd.MarkFlagsRequiredTogether("base", "head")
+	cmd.MarkFlagsOneRequired("base", "promote")
+	for _, other := range []string{"base", "head", "tier"} {
+		cmd.MarkFlagsMutuallyExclusive("promote", other)
+	}
 	return cmd
 }
 
-func runDiff(cmd *cobra.Command, repo *repoFlags, base, head, tier, promote, to, output string, context int) (*review.Report, []policyCheck, error) {
-	switch output {
+// validate checks what cobra's flag groups cannot say.
+func (o *diffOptions) validate(cmd *cobra.Command) error {
+	switch o.output {
 	case "text", "markdown", "md":
 	default:
-		return nil, nil, fmt.Errorf("unknown output format %q (want text or markdown)", output)
+		return fmt.Errorf("unknown output format %q (want text or markdown)", o.output)
 	}
-	if repo.repo == "" {
-		return nil, nil, errors.New("--repo is required")
+	if o.promote == "" && o.to != "" {
+		return errors.New("--to goes with --promote")
 	}
-	if promote != "" {
-		if base != "" || head != "" || tier != "" {
-			return nil, nil, errors.New("--promote compares the tiers as they are with the tiers after the promotion: it takes no --base, --head or --tier")
-		}
+	if o.promote == "" && o.tier == "" && cmd.Flags().Changed("revision") {
+		return errors.New("--revision names the inventory for --tier and --promote; without them --base and --head are the inventory's revisions")
+	}
+	return nil
+}
+
+func (o *diffOptions) run(ctx context.Context, env Env) error {
+	// Renders make much short-lived garbage; collecting it at a soft limit rather than
+	// at every doubling of a small heap halves the CPU they take.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(1 << 30))
+
+	report, checks, err := o.compare(ctx)
+	if err != nil {
+		return err
+	}
+	markdown := o.output == "markdown" || o.output == "md"
+	if markdown {
+		err = report.WriteMarkdown(env.Stdout)
 	} else {
-		if to != "" {
-			return nil, nil, errors.New("--to goes with --promote")
-		}
-		if base == "" || head == "" {
-			return nil, nil, errors.New("--base and --head are required (or --promote TIER)")
-		}
-		if tier == "" && cmd.Flags().Changed("revision") {
-			return nil, nil, errors.New("--revision names the inventory for --tier and --promote; without them --base and --head are the inventory's revisions")
-		}
+		err = report.WriteText(env.Stdout)
 	}
+	if err == nil {
+		err = writePolicyChecks(env.Stdout, checks, markdown)
+	}
+	if err != nil {
+		return err
+	}
+	if failed := report.Failed(); len(failed) > 0 {
+		return fmt.Errorf("%s failed to render; the first: %w", count(len(failed), "ShopSet"), failed[0].Err)
+	}
+	if n := policyFailures(checks); n > 0 {
+		return fmt.Errorf("%s would be refused by its tier's policies on the head side", count(n, "ShopSet"))
+	}
+	if report.Differs() {
+		return &ExitError{Code: 1}
+	}
+	return nil
+}
+
+// compare works out both sides, compares them and checks the head side's policies.
+func (o *diffOptions) compare(ctx context.Context) (*review.Report, []policyCheck, error) {
+	repo, base, head, tier, promote, to, context := &o.repo, o.base, o.head, o.tier, o.promote, o.to, o.context
 	if context <= 0 {
 		context = -1 // none; review's zero value means its default
 	}
 	opts := review.Options{Context: context}
-	ctx := cmd.Context()
 
 	var b, h review.Side
 	if promote == "" && tier == "" {
