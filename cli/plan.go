@@ -4,16 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/plan"
-	"github.com/shopset/shopset/routing"
 )
 
 func newPlan(env Env) *cobra.Command {
@@ -111,84 +107,4 @@ func listOrNone(s []string) string {
 		return "<none>"
 	}
 	return strings.Join(s, ",")
-}
-
-// newCordon makes cordon and uncordon: they edit the inventory file in place, changing
-// only the cluster's state, and print what moves.
-func newCordon(env Env, use string, state inventory.ClusterState) *cobra.Command {
-	var (
-		path   string
-		dryRun bool
-	)
-	verb := map[inventory.ClusterState]string{
-		inventory.StateCordoned: "Mark a cluster cordoned: its shops move to other failure domains",
-		inventory.StateActive:   "Mark a cluster active again: its shops move back",
-	}[state]
-	cmd := &cobra.Command{
-		Use:   use + " CLUSTER",
-		Short: verb + " (edits shopsets.yaml)",
-		Long: verb + `. The inventory file is edited in place: only the cluster's state
-changes, comments and layout stay. Commit and open a pull request: Argo CD does the rest.
-The shops that move are printed.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return fmt.Errorf("load inventory: %w", err)
-			}
-			// Both sides parse the bytes read once: the file is edited as it was checked.
-			readNext := func(name string) ([]byte, error) {
-				return os.ReadFile(filepath.Join(filepath.Dir(path), name))
-			}
-			before, err := inventory.ParseFiles(path, data, readNext)
-			if err != nil {
-				return err
-			}
-			edited, err := inventory.SetClusterState(path, data, args[0], state)
-			if err != nil {
-				return err
-			}
-			after, err := inventory.ParseFiles(path, edited, readNext)
-			if err != nil {
-				return err
-			}
-			moves := plan.Moves(routing.Place(before), routing.Place(after))
-			if !dryRun {
-				if err := writeFileKeepMode(path, edited); err != nil {
-					return err
-				}
-			}
-			fmt.Fprintf(env.Stdout, "%s: cluster %s is %s\n", path, args[0], state)
-			printMoves(env.Stdout, moves)
-			return nil
-		},
-	}
-	addInventoryFlag(cmd, &path)
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would move without editing the file")
-	return cmd
-}
-
-// writeFileKeepMode replaces path atomically, keeping its permissions.
-func writeFileKeepMode(path string, data []byte) error {
-	info, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".shopsets-*.yaml")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(info.Mode().Perm()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

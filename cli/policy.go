@@ -90,37 +90,6 @@ func runPolicyTests(ctx context.Context, w io.Writer, dir string) error {
 	return nil
 }
 
-// validateRenders renders every ShopSet of --repo at its tier's pinned revision and
-// checks the manifests against that revision's policies, reporting every problem.
-func validateRenders(ctx context.Context, env Env, f *repoFlags) error {
-	snap, repo, cleanup, err := f.snapshot(ctx)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	var errs []error
-	commits := checkouts{repo: repo}
-	for _, s := range snap.Inventory.ShopSets {
-		tier, _ := snap.Tier(s.Tier)
-		tree, policies, err := commits.get(ctx, tier.Pinned)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("shopset %q: reading %s at %.12s: %w", s.Name, tier.Branch, tier.Pinned, err))
-			continue
-		}
-		_, res, err := policies.render(ctx, tree, render.FromInventory(snap.Inventory, s))
-		res.Report(env.Stderr, s.Name)
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) > 0 {
-		return problems(errs)
-	}
-	fmt.Fprintf(env.Stdout, "%s at %s: %d shopsets render and pass their tier's policies\n",
-		repoName(f.repo), f.revision, len(snap.Inventory.ShopSets))
-	return nil
-}
-
 // checkouts reads each commit's tree once and compiles its policies once, for commands
 // that render and check many ShopSets of a few tier commits.
 type checkouts struct {

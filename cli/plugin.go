@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shopset/shopset/plugin"
+)
+
+func newPlugin(env Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "plugin",
+		Short: "Argo CD Config Management Plugin commands (run by the sidecar)",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:         "generate",
+		Annotations: map[string]string{isolation: "network,exec"},
+		Short:       "Render the Application's ShopSet from the current directory (the CMP generate command)",
+		Long: `generate is the command plugin.yaml runs in Argo CD's CMP sidecar. The working
+directory is the checkout Argo CD streamed; the ShopSet comes from the Application's
+plugin env or plugin parameters:
+
+  plugin env                 plugin parameter   required
+  SHOPSET_NAME               name               yes
+  SHOPSET_TIER               tier               yes
+  SHOPSET_CONFIGURATION      configuration      yes
+  SHOPSET_CLUSTER            cluster            yes
+  SHOPSET_NAMESPACE          namespace          no (default shopset-<name>)
+  SHOPSET_COMPONENTS         components         no (env: comma-separated; parameter: array)
+  SHOPSET_MAX_MEMORY_LIMIT   maxMemoryLimit     no (a quantity such as 10Gi, for the policies)
+
+Argo CD passes plugin env as ARGOCD_ENV_<name> and parameters as ARGOCD_APP_PARAMETERS;
+nothing else of the environment is read. Manifests go to stdout only on success.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// One render, then exit: collecting garbage would cost more than it frees. The
+			// soft limit still collects before a sidecar's memory limit is reached.
+			defer debug.SetGCPercent(debug.SetGCPercent(-1))
+			defer debug.SetMemoryLimit(debug.SetMemoryLimit(256 << 20))
+			return plugin.Generate(cmd.Context(), env.Getenv, ".", env.Stdout, env.Stderr)
+		},
+	})
+	return cmd
+}

@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shopset/shopset/inventory"
+	"github.com/shopset/shopset/render"
+)
+
+func newValidate(env Env) *cobra.Command {
+	var (
+		path      string
+		renderAll bool
+		repo      repoFlags
+	)
+	cmd := &cobra.Command{
+		Use:         "validate",
+		Annotations: map[string]string{isolation: "network"},
+		Short:       "Check an inventory; print every problem with file, line and field",
+		Long: `validate checks an inventory and prints every problem with file, line and field.
+
+With --repo R it checks R's inventory at --revision (and --path) instead of a file, as the
+generator reads it: every tier branch it names must exist. With --render it also renders every ShopSet of R's inventory (at --revision) from
+its tier's pinned revision, exactly as the plugin does, and checks the manifests against
+the policies/ of that revision, listing every failed render and policy violation:
+
+  shopctl validate --render --repo .`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if renderAll {
+				if repo.repo == "" {
+					return errors.New("--render needs --repo: ShopSets render from the tier branches in Git")
+				}
+				return validateRenders(cmd.Context(), env, &repo)
+			}
+			if repo.repo != "" {
+				// What the generator would serve: the inventory at --revision, and every
+				// tier branch it names pinned.
+				snap, _, cleanup, err := repo.snapshot(cmd.Context())
+				if err != nil {
+					return err
+				}
+				cleanup()
+				inv := snap.Inventory
+				fmt.Fprintf(env.Stdout, "%s: %s at %s (%.12s): valid: %d tiers, %d clusters, %d configurations, %d shopsets, %d shops\n",
+					repoName(repo.repo), repo.path, repo.revision, snap.InventoryCommit,
+					len(inv.Tiers), len(inv.Clusters), len(inv.Configurations), len(inv.ShopSets), len(inv.Shops))
+				return nil
+			}
+			inv, err := inventory.Load(path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "%s: valid: %d tiers, %d clusters, %d configurations, %d shopsets, %d shops\n",
+				path, len(inv.Tiers), len(inv.Clusters), len(inv.Configurations), len(inv.ShopSets), len(inv.Shops))
+			return nil
+		},
+	}
+	addInventoryFlag(cmd, &path)
+	repo.add(cmd)
+	cmd.Flags().BoolVar(&renderAll, "render", false, "with --repo: render every ShopSet at its pinned revision and check the tier's policies")
+	cmd.MarkFlagsMutuallyExclusive("inventory", "repo")
+	return cmd
+}
+
+// validateRenders renders every ShopSet of --repo at its tier's pinned revision and
+// checks the manifests against that revision's policies, reporting every problem.
+func validateRenders(ctx context.Context, env Env, f *repoFlags) error {
+	snap, repo, cleanup, err := f.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	var errs []error
+	commits := checkouts{repo: repo}
+	for _, s := range snap.Inventory.ShopSets {
+		tier, _ := snap.Tier(s.Tier)
+		tree, policies, err := commits.get(ctx, tier.Pinned)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("shopset %q: reading %s at %.12s: %w", s.Name, tier.Branch, tier.Pinned, err))
+			continue
+		}
+		_, res, err := policies.render(ctx, tree, render.FromInventory(snap.Inventory, s))
+		res.Report(env.Stderr, s.Name)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return problems(errs)
+	}
+	fmt.Fprintf(env.Stdout, "%s at %s: %d shopsets render and pass their tier's policies\n",
+		repoName(f.repo), f.revision, len(snap.Inventory.ShopSets))
+	return nil
+}
