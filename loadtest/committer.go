@@ -28,6 +28,8 @@ type committer struct {
 	every   time.Duration
 	served  string // the inventory commit served after the last refresh
 	stats   *changeStats
+	// toTier commits to the lowest tier's branch instead (see Options.CommitToTier).
+	toTier bool
 }
 
 // changeStats is what the commit loop saw; the load test reads it once the loop is done.
@@ -53,6 +55,13 @@ func (c *committer) run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		if c.toTier {
+			if err := c.changeTier(ctx, k); err != nil {
+				c.stats.errors.Add(1)
+				c.stats.setError(err)
+			}
+			continue
+		}
 		// A stride through the ShopSets touches a different one each time.
 		name := c.inv.ShopSets[(k*7919)%len(c.inv.ShopSets)].Name
 		next := []string{"maintenance"}
@@ -66,6 +75,28 @@ func (c *committer) run(ctx context.Context) {
 		}
 		components[name] = next
 	}
+}
+
+// changeTier commits a release note to the lowest tier's branch and refreshes.
+func (c *committer) changeTier(ctx context.Context, k int) error {
+	branch := "tier/" + bigrepo.Tiers[0]
+	commit, err := c.repo.Commit(ctx, branch, map[string]string{"apps/RELEASE": fmt.Sprintf("release %d\n", k)}, fmt.Sprintf("Release %d", k))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	c.stats.commits.Add(1)
+	start := time.Now()
+	c.srv.Refresh(context.WithoutCancel(ctx))
+	c.stats.addRefresh(time.Since(start))
+	if now := servedPin(c.srv); now != c.served {
+		c.stats.rebuilds.Add(1)
+		c.served = now
+	}
+	c.stats.caughtUp.Store(c.served == commit)
+	return nil
 }
 
 func (c *committer) change(ctx context.Context, name string, components []string) error {

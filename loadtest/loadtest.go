@@ -84,6 +84,9 @@ type Options struct {
 	// and refreshes the server; default 1s. NoCommits turns the loop off.
 	CommitEvery time.Duration
 	NoCommits   bool
+	// CommitToTier commits to the lowest tier's branch instead of main: a release moving,
+	// the inventory unchanged (the generator keeps its model and only pins again).
+	CommitToTier bool
 	// Listen is the server's address; it must be a loopback IP. Default 127.0.0.1:0.
 	Listen         string
 	RequestTimeout time.Duration // bounds one request; default 10s
@@ -264,7 +267,11 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 	var wg sync.WaitGroup
 	var changes changeStats
 	if !opts.NoCommits {
-		c := &committer{repo: repo, srv: srv, inv: inv, content: invBytes, every: opts.CommitEvery, served: served, stats: &changes}
+		c := &committer{repo: repo, srv: srv, inv: inv, content: invBytes, every: opts.CommitEvery, served: served, stats: &changes,
+			toTier: opts.CommitToTier}
+		if opts.CommitToTier {
+			c.served = servedPin(srv)
+		}
 		wg.Go(func() { c.run(loadCtx) })
 	}
 	clients := make([]*loadClient, opts.Clients)
@@ -404,6 +411,18 @@ func requestBodies(mix Mix, repoURL string, inv *inventory.Inventory) [][]byte {
 }
 
 // servedCommit is the inventory commit of the default view's snapshot, "" without one.
+// servedPin is the revision the server pins the lowest tier to now.
+func servedPin(srv *generator.Server) string {
+	for _, repo := range srv.Status().Repositories {
+		for _, v := range repo.Views {
+			if v.Revision == "main" && v.Path == bigrepo.InventoryFile && len(v.Tiers) > 0 {
+				return v.Tiers[0].Pinned
+			}
+		}
+	}
+	return ""
+}
+
 func servedCommit(srv *generator.Server) string {
 	for _, repo := range srv.Status().Repositories {
 		for _, v := range repo.Views {
