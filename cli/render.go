@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -13,16 +14,19 @@ import (
 	"github.com/shopset/shopset/routing"
 )
 
+// renderOptions are shopctl render's flags.
+type renderOptions struct {
+	path, dir   string
+	showOverlay bool
+	repo        repoFlags
+	routing     bool
+	cluster     string
+	namespace   string
+	name        string // the ShopSet, the one argument
+}
+
 func newRender(env Env) *cobra.Command {
-	var (
-		path, dir   string
-		showOverlay bool
-		repo        repoFlags
-		routingOpts struct {
-			on                 bool
-			cluster, namespace string
-		}
-	)
+	var o renderOptions
 	cmd := &cobra.Command{
 		Use:         "render NAME",
 		Annotations: map[string]string{isolation: "network"},
@@ -47,66 +51,90 @@ plugin does for a routing Application:
 When the tier content has policies/, the manifests are checked as the plugin checks them:
 a deny fails the render with every violation listed and prints no manifests; warnings
 and exemptions go to stderr.`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if routingOpts.on {
-				return cobra.NoArgs(cmd, args)
-			}
-			return cobra.ExactArgs(1)(cmd, args)
-		},
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if routingOpts.on {
-				inv, err := loadInventory(cmd.Context(), path, &repo)
-				if err != nil {
-					return err
-				}
-				out, err := routing.Render(inv, routingOpts.cluster, routingOpts.namespace)
-				if err != nil {
-					return err
-				}
-				_, err = env.Stdout.Write(out)
+			if len(args) == 1 {
+				o.name = args[0]
+			}
+			if err := o.validate(); err != nil {
 				return err
 			}
-			if repo.repo != "" {
-				return renderFromRepo(cmd.Context(), env, &repo, args[0], showOverlay)
-			}
-			inv, err := inventory.Load(path)
-			if err != nil {
-				return err
-			}
-			s, ok := inv.ShopSet(args[0])
-			if !ok {
-				return fmt.Errorf("shopset %q not found in %s", args[0], path)
-			}
-			if showOverlay {
-				out, err := render.Overlay(render.FromInventory(inv, s))
-				if err != nil {
-					return err
-				}
-				_, err = env.Stdout.Write(out)
-				return err
-			}
-			root, err := os.OpenRoot(dir)
-			if err != nil {
-				return fmt.Errorf("shopset %q: opening checkout: %w", s.Name, err)
-			}
-			defer root.Close()
-			out, res, err := policy.Render(cmd.Context(), root.FS(), render.FromInventory(inv, s))
-			res.Report(env.Stderr, s.Name)
-			if err != nil {
-				return err
-			}
-			_, err = env.Stdout.Write(out)
-			return err
+			return o.run(cmd.Context(), env)
 		},
 	}
-	addInventoryFlag(cmd, &path)
-	repo.add(cmd)
-	cmd.Flags().StringVarP(&dir, "dir", "d", ".", "checkout of the ShopSet's tier branch")
-	cmd.Flags().BoolVar(&routingOpts.on, "routing", false, "render the routing table ConfigMap instead of a ShopSet")
-	cmd.Flags().StringVar(&routingOpts.cluster, "cluster", "", "with --routing: the cluster the routing table is for")
-	cmd.Flags().StringVar(&routingOpts.namespace, "namespace", routing.DefaultNamespace, "with --routing: the ConfigMap's namespace")
-	cmd.Flags().BoolVar(&showOverlay, "overlay", false, "print the kustomization synthesised for the ShopSet instead of its manifests\n(it builds with `kustomize build` from "+render.OverlayDir+"/ beside apps/)")
+	addInventoryFlag(cmd, &o.path)
+	o.repo.add(cmd)
+	f := cmd.Flags()
+	f.StringVarP(&o.dir, "dir", "d", ".", "checkout of the ShopSet's tier branch")
+	f.BoolVar(&o.routing, "routing", false, "render the routing table ConfigMap instead of a ShopSet")
+	f.StringVar(&o.cluster, "cluster", "", "with --routing: the cluster the routing table is for")
+	f.StringVar(&o.namespace, "namespace", routing.DefaultNamespace, "with --routing: the ConfigMap's namespace")
+	f.BoolVar(&o.showOverlay, "overlay", false, "print the kustomization synthesised for the ShopSet instead of its manifests\n(it builds with `kustomize build` from "+render.OverlayDir+"/ beside apps/)")
+	cmd.MarkFlagsMutuallyExclusive("inventory", "repo")
+	cmd.MarkFlagsMutuallyExclusive("routing", "overlay")
+	cmd.MarkFlagsMutuallyExclusive("routing", "dir")
 	return cmd
+}
+
+// validate says what is missing or does not go together, in the words of the command.
+func (o *renderOptions) validate() error {
+	switch {
+	case o.routing && o.name != "":
+		return fmt.Errorf("--routing renders a cluster's routing table, not a ShopSet: drop %q (shopctl render --routing --cluster C)", o.name)
+	case o.routing && o.cluster == "":
+		return errors.New("--routing needs --cluster: the routing table is per cluster (shopctl render --routing --cluster C)")
+	case !o.routing && o.name == "":
+		return errors.New("a ShopSet name is required: shopctl render NAME")
+	case !o.routing && o.cluster != "":
+		return errors.New("--cluster goes with --routing; a ShopSet's cluster comes from the inventory")
+	}
+	return nil
+}
+
+func (o *renderOptions) run(ctx context.Context, env Env) error {
+	if o.routing {
+		inv, err := loadInventory(ctx, o.path, &o.repo)
+		if err != nil {
+			return err
+		}
+		out, err := routing.Render(inv, o.cluster, o.namespace)
+		if err != nil {
+			return err
+		}
+		_, err = env.Stdout.Write(out)
+		return err
+	}
+	if o.repo.repo != "" {
+		return renderFromRepo(ctx, env, &o.repo, o.name, o.showOverlay)
+	}
+	inv, err := inventory.Load(o.path)
+	if err != nil {
+		return err
+	}
+	s, ok := inv.ShopSet(o.name)
+	if !ok {
+		return fmt.Errorf("shopset %q not found in %s", o.name, o.path)
+	}
+	if o.showOverlay {
+		out, err := render.Overlay(render.FromInventory(inv, s))
+		if err != nil {
+			return err
+		}
+		_, err = env.Stdout.Write(out)
+		return err
+	}
+	root, err := os.OpenRoot(o.dir)
+	if err != nil {
+		return fmt.Errorf("shopset %q: opening checkout: %w", s.Name, err)
+	}
+	defer root.Close()
+	out, res, err := policy.Render(ctx, root.FS(), render.FromInventory(inv, s))
+	res.Report(env.Stderr, s.Name)
+	if err != nil {
+		return err
+	}
+	_, err = env.Stdout.Write(out)
+	return err
 }
 
 func renderFromRepo(ctx context.Context, env Env, f *repoFlags, name string, showOverlay bool) error {
