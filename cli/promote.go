@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,12 +13,17 @@ import (
 	"github.com/shopset/shopset/promotion"
 )
 
+// promoteOptions are shopctl promote's flags and argument.
+type promoteOptions struct {
+	repo         repoFlags
+	tier         string
+	to, remote   string
+	dryRun, push bool
+	local        bool // --repo is a local directory
+}
+
 func newPromote(env Env) *cobra.Command {
-	var (
-		repo         repoFlags
-		to, remote   string
-		dryRun, push bool
-	)
+	var o promoteOptions
 	cmd := &cobra.Command{
 		Use:   "promote TIER",
 		Short: "Fast-forward a tier's branch to what the tier below runs",
@@ -40,41 +46,51 @@ state with the new revision; shopctl diff --promote TIER shows the same offline.
   shopctl promote prod --repo https://git.example/platform.git --to 3f2a1b4c5d6e --push`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			local := isLocalRepo(repo.repo)
-			if !local && !push && !dryRun {
-				return errors.New("--repo is not a local directory: promote works on a temporary mirror of it, so it needs --push (or --dry-run)")
-			}
-			ctx := cmd.Context()
-			snap, r, cleanup, err := repo.snapshot(ctx)
-			if err != nil {
+			o.tier = args[0]
+			if err := o.validate(); err != nil {
 				return err
 			}
-			defer cleanup()
-			plan, err := promotion.Prepare(ctx, r, snap, args[0], to)
-			if err != nil {
-				return err
-			}
-			if plan.UpToDate() {
-				fmt.Fprintf(env.Stdout, "%s is already at %.12s: nothing to promote into %s.\n", plan.Branch, plan.To, plan.Tier)
-				return nil
-			}
-			if !dryRun {
-				err := promotion.Apply(ctx, r, plan, promotion.Options{Local: local, Push: push, Remote: remote})
-				if err != nil {
-					return err
-				}
-			}
-			return printPromotion(env.Stdout, plan, repo.repo, remote, local, push, dryRun)
+			return o.run(cmd.Context(), env)
 		},
 	}
-	repo.add(cmd)
-	cmd.MarkFlagRequired("repo")
+	o.repo.add(cmd)
+	_ = cmd.MarkFlagRequired("repo")
 	f := cmd.Flags()
-	f.StringVar(&to, "to", "", "promote to this revision of the tier below (default: its pinned revision)")
-	f.BoolVar(&dryRun, "dry-run", false, "show what would change and change nothing")
-	f.BoolVar(&push, "push", false, "push the branch to the remote (fast-forward only, never forced)")
-	f.StringVar(&remote, "remote", "origin", "with a local --repo: the remote --push pushes to")
+	f.StringVar(&o.to, "to", "", "promote to this revision of the tier below (default: its pinned revision)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "show what would change and change nothing")
+	f.BoolVar(&o.push, "push", false, "push the branch to the remote (fast-forward only, never forced)")
+	f.StringVar(&o.remote, "remote", "origin", "with a local --repo: the remote --push pushes to")
 	return cmd
+}
+
+func (o *promoteOptions) validate() error {
+	o.local = isLocalRepo(o.repo.repo)
+	if !o.local && !o.push && !o.dryRun {
+		return errors.New("--repo is not a local directory: promote works on a temporary mirror of it, so it needs --push (or --dry-run)")
+	}
+	return nil
+}
+
+func (o *promoteOptions) run(ctx context.Context, env Env) error {
+	snap, r, cleanup, err := o.repo.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	plan, err := promotion.Prepare(ctx, r, snap, o.tier, o.to)
+	if err != nil {
+		return err
+	}
+	if plan.UpToDate() {
+		fmt.Fprintf(env.Stdout, "%s is already at %.12s: nothing to promote into %s.\n", plan.Branch, plan.To, plan.Tier)
+		return nil
+	}
+	if !o.dryRun {
+		if err := promotion.Apply(ctx, r, plan, promotion.Options{Local: o.local, Push: o.push, Remote: o.remote}); err != nil {
+			return err
+		}
+	}
+	return printPromotion(env.Stdout, plan, o.repo.repo, o.remote, o.local, o.push, o.dryRun)
 }
 
 func printPromotion(w io.Writer, p *promotion.Plan, repo, remote string, local, push, dryRun bool) error {
