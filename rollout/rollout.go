@@ -191,7 +191,7 @@ func Decide(in Input) Decision {
 	}
 	d.Proven = d.Halt == nil && !slices.ContainsFunc(d.Waves, func(w Wave) bool { return w.State != Done })
 	for _, s := range in.ShopSets {
-		if a, ok := in.Apps[s.Name]; ok && a.Revision != "" && a.Revision != in.Target && a.Revision != d.Revisions[s.Name] &&
+		if a, ok := in.Apps[s.Name]; ok && a.Revision != "" && a.Revision != in.Target &&
 			!slices.Contains(a.History, a.Revision) {
 			d.Notes = append(d.Notes, fmt.Sprintf("%s runs %.12s, a revision it was never given: left alone", s.Name, a.Revision))
 		}
