@@ -66,7 +66,7 @@ func TestInstall(t *testing.T) {
 	assert.ElementsMatch(t, []string{
 		"Deployment/shopset-generator", "Service/shopset-generator", "ConfigMap/shopset-generator",
 		"Secret/shopset-generator", "ConfigMap/shopset-cmp-plugin", "Deployment/argocd-repo-server",
-		"ConfigMap/argocd-cmd-params-cm",
+		"ConfigMap/argocd-cmd-params-cm", "AppProject/shopsets",
 	}, names)
 
 	t.Run("CMP plugin ConfigMap carries plugin.yaml", func(t *testing.T) {
