@@ -21,14 +21,19 @@ func newPlugin(env Env) *cobra.Command {
 directory is the checkout Argo CD streamed; the ShopSet comes from the Application's
 plugin env or plugin parameters:
 
-  plugin env                 plugin parameter   required
-  SHOPSET_NAME               name               yes
-  SHOPSET_TIER               tier               yes
-  SHOPSET_CONFIGURATION      configuration      yes
-  SHOPSET_CLUSTER            cluster            yes
-  SHOPSET_NAMESPACE          namespace          no (default shopset-<name>)
-  SHOPSET_COMPONENTS         components         no (env: comma-separated; parameter: array)
-  SHOPSET_MAX_MEMORY_LIMIT   maxMemoryLimit     no (a quantity such as 10Gi, for the policies)
+  plugin env                     plugin parameter     required
+  SHOPSET_NAME                   name                 yes
+  SHOPSET_TIER                   tier                 yes
+  SHOPSET_CONFIGURATION          configuration        yes
+  SHOPSET_CLUSTER                cluster              yes
+  SHOPSET_NAMESPACE              namespace            no (default shopset-<name>)
+  SHOPSET_COMPONENTS             components           no (env: comma-separated; parameter: array)
+  SHOPSET_MAX_MEMORY_LIMIT       maxMemoryLimit       no (a quantity such as 10Gi, for the policies)
+  SHOPSET_ALLOW_CLUSTER_SCOPED   allowClusterScoped   no (default none; env: comma-separated; parameter: array)
+
+SHOPSET_ALLOW_CLUSTER_SCOPED is the inventory's allowClusterScoped: the kinds (Namespace,
+ClusterRole, ...) the ShopSet may render as cluster-scoped objects. Any other cluster-scoped
+object fails the render.
 
 Argo CD passes plugin env as ARGOCD_ENV_<name> and parameters as ARGOCD_APP_PARAMETERS;
 nothing else of the environment is read. Manifests go to stdout only on success.`,

@@ -56,6 +56,23 @@ func TestRenderChecksPolicies(t *testing.T) {
 	assert.Contains(t, r.stderr, "error: shopset \"a-1\": policies: policies/main.rego:5:1: rego_parse_error")
 }
 
+// shopctl render takes the kinds a ShopSet may render cluster-scoped from the inventory,
+// as the generator passes them to the plugin.
+func TestRenderClusterScopedFromInventory(t *testing.T) {
+	dir := checkout(t, map[string]string{
+		"apps/kustomization.yaml": "resources: [cm.yaml, role.yaml]\n",
+		"apps/role.yaml":          "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\nrules: []\n",
+	})
+	r := run(t, nil, "render", "a-1", "-f", inventoryFile(t, okShopSet), "--dir", dir)
+	assert.Equal(t, 1, r.code)
+	assert.Empty(t, r.stdout)
+	assert.Equal(t, "error: shopset \"a-1\": ClusterRole/reader is cluster-scoped; shopsets.yaml allows none (allowClusterScoped)\n", r.stderr)
+
+	r = run(t, nil, "render", "a-1", "-f", inventoryFile(t, okShopSet+"allowClusterScoped: [ClusterRole]\n"), "--dir", dir)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "kind: ClusterRole\n")
+}
+
 // devCheckout writes tier/dev of the example platform into a directory.
 func devCheckout(t *testing.T) string {
 	t.Helper()

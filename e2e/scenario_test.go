@@ -370,7 +370,8 @@ func (p *platform) shopctl(ctx context.Context, args ...string) string {
 
 // applyInstall applies the objects of manifests/ that mean something out of a cluster:
 // the plugin generator's ConfigMap (pointed at the local generator) and its Secret
-// (with the suite's token), the CMP's plugin.yaml and the repo-server's parameters.
+// (with the suite's token), the CMP's plugin.yaml, the repo-server's parameters and the
+// AppProject shopsets that the example ApplicationSets' Applications belong to.
 func (p *platform) applyInstall(ctx context.Context, in installation, baseURL, token string) {
 	t := p.s.t
 	cm := in.find("ConfigMap", "shopset-generator")
@@ -379,7 +380,8 @@ func (p *platform) applyInstall(ctx context.Context, in installation, baseURL, t
 	sec := in.find("Secret", "shopset-generator")
 	require.NotNil(t, sec)
 	require.NoError(t, unstructured.SetNestedField(sec.Object, token, "stringData", "token"))
-	objs := []*unstructured.Unstructured{cm, sec, in.find("ConfigMap", "shopset-cmp-plugin"), in.find("ConfigMap", "argocd-cmd-params-cm")}
+	objs := []*unstructured.Unstructured{cm, sec, in.find("ConfigMap", "shopset-cmp-plugin"), in.find("ConfigMap", "argocd-cmd-params-cm"),
+		in.find("AppProject", "shopsets")}
 	for _, o := range objs {
 		require.NotNil(t, o)
 		o.SetNamespace("argocd")

@@ -40,6 +40,7 @@ func TestGetParamsWireFormat(t *testing.T) {
 		"name":"c-2","appName":"shopset-c-2","namespace":"shopset-c-2",
 		"tier":"dev","tierIndex":0,"branch":"tier/dev","revision":"`+f.repo.Branches["tier/dev"]+`",
 		"configuration":"production","maxMemoryLimit":"10Gi","components":["maintenance"],"componentsCSV":"maintenance",
+		"allowClusterScoped":[],"allowClusterScopedCSV":"",
 		"cluster":{"name":"cluster-c","server":"https://cluster-c.k8s.shop.example","failureDomain":"onprem-c","state":"active"},
 		"repoURL":"`+f.url+`","syncPolicy":"automated","shops":1}]}}`, body)
 }

@@ -112,6 +112,10 @@ type Inventory struct {
 	// ShopsFile names the file next to the inventory that lists the shops,
 	// when they are not inline.
 	ShopsFile string
+	// AllowClusterScoped lists the kinds (Namespace, ClusterRole, ...) a ShopSet may
+	// render as cluster-scoped objects; a render refuses any other. Empty by default:
+	// a ShopSet renders namespaced objects only.
+	AllowClusterScoped []string
 }
 
 // maxInputSize bounds what Load reads and Parse accepts; real inventories

@@ -52,6 +52,7 @@ func TestLoadValid(t *testing.T) {
 			{Host: "hoge.shop.example", Tier: "prod", Configuration: "production", Redundancy: 2, Pos: pos(61, 5)},
 			{Host: "fuga.shop.example", Tier: "dev", Configuration: "staging", Redundancy: 1, Pos: pos(63, 5)},
 		},
+		AllowClusterScoped: []string{"Namespace", "ClusterRole"},
 	}
 	assert.Equal(t, want, inv)
 	for _, tc := range []struct{ shopset, want string }{
@@ -290,6 +291,22 @@ shopsets.yaml:17:21: configurations[2].maxMemoryLimit: expected a quantity such 
 shopsets.yaml:19:21: configurations[3].maxMemoryLimit: invalid memory limit "0": must be greater than zero
 shopsets.yaml:21:21: configurations[4].maxMemoryLimit: expected a quantity such as 10Gi, got a boolean
 shopsets.yaml:23:21: configurations[5].maxMemoryLimit: invalid memory limit "10 Gi": not a Kubernetes quantity (such as 512Mi or 10Gi)`,
+		},
+		{
+			name: "bad cluster-scoped kinds",
+			in: base + "allowClusterScoped:\n  - Namespace\n  - clusterRole\n  - Cluster-Role\n  - Namespace\n  - 42\n  - ''\n" +
+				"  - " + strings.Repeat("K", 64) + "\n",
+			want: `shopsets.yaml:15:5: allowClusterScoped[1]: invalid kind "clusterRole": must be an UpperCamel name of letters and digits, such as ClusterRole
+shopsets.yaml:16:5: allowClusterScoped[2]: invalid kind "Cluster-Role": must be an UpperCamel name of letters and digits, such as ClusterRole
+shopsets.yaml:17:5: allowClusterScoped[3]: duplicate kind "Namespace" (first at line 14)
+shopsets.yaml:18:5: allowClusterScoped[4]: expected a string, got an integer
+shopsets.yaml:19:5: allowClusterScoped[5]: invalid kind "": must not be empty
+shopsets.yaml:20:5: allowClusterScoped[6]: invalid kind "` + strings.Repeat("K", 64) + `": must be at most 63 characters, got 64`,
+		},
+		{
+			name: "cluster-scoped kinds not a list",
+			in:   base + "allowClusterScoped: Namespace\n",
+			want: `shopsets.yaml:13:21: allowClusterScoped: expected a list, got a string`,
 		},
 		{
 			name: "malformed YAML",
@@ -537,6 +554,16 @@ func TestParseValidCases(t *testing.T) {
 			check: func(t *testing.T, inv *inventory.Inventory) {
 				require.Len(t, inv.ShopSets, 1)
 				assert.Len(t, inv.ShopSets[0].Namespace, 63)
+			},
+		},
+		{
+			name: "no cluster-scoped kinds unless listed",
+			in:   base + "allowClusterScoped: []\n",
+			check: func(t *testing.T, inv *inventory.Inventory) {
+				assert.Empty(t, inv.AllowClusterScoped)
+				other, err := inventory.Parse("shopsets.yaml", []byte(base))
+				require.NoError(t, err)
+				assert.Empty(t, other.AllowClusterScoped)
 			},
 		},
 		{

@@ -417,12 +417,37 @@ func (d *decoder) inventory(n *yaml.Node) *Inventory {
 		}},
 		field{"shops", false, d.shops(inv)},
 		field{"shopsFile", false, d.text(&inv.ShopsFile, validShopsFile)},
+		field{"allowClusterScoped", false, d.kinds(&inv.AllowClusterScoped)},
 	)
 	if inv.ShopsFile != "" && validShopsFile(inv.ShopsFile) == nil {
 		d.readShopsFile(inv)
 	}
 	d.check(inv)
 	return inv
+}
+
+// kinds decodes a list of Kubernetes kind names into dst, reporting names that are not
+// kinds and repeats.
+func (d *decoder) kinds(dst *[]string) func(v *yaml.Node, l loc) {
+	return func(v *yaml.Node, l loc) {
+		first := map[string]Position{}
+		d.list(v, l, func(v *yaml.Node, l loc) {
+			k, ok := d.str(v, l)
+			if !ok {
+				return
+			}
+			*dst = append(*dst, k)
+			if err := ValidKind(k); err != nil {
+				d.errorf(l, "%v", err)
+				return
+			}
+			if p, dup := first[k]; dup {
+				d.errorf(l, "duplicate kind %q (first at line %d)", k, p.Line)
+				return
+			}
+			first[k] = l.pos
+		})
+	}
 }
 
 func (d *decoder) shops(inv *Inventory) func(v *yaml.Node, l loc) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -94,6 +95,26 @@ func ValidMemoryLimit(s string) error {
 	}
 	return nil
 }
+
+// maxKind is the longest kind name Kubernetes accepts: a CustomResourceDefinition's kind,
+// lower-cased, must be a DNS-1035 label.
+const maxKind = 63
+
+// ValidKind reports why s is not a Kubernetes kind name: an UpperCamel identifier such
+// as ClusterRole, of at most 63 characters.
+func ValidKind(s string) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("invalid kind %q: must not be empty", s)
+	case len(s) > maxKind:
+		return fmt.Errorf("invalid kind %q: must be at most %d characters, got %d", s, maxKind, len(s))
+	case !kindName.MatchString(s):
+		return fmt.Errorf("invalid kind %q: must be an UpperCamel name of letters and digits, such as ClusterRole", s)
+	}
+	return nil
+}
+
+var kindName = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
 
 // validBranch applies the rules of `git check-ref-format --branch`, so that a
 // tier's branch can actually be created and pushed.

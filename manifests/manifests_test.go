@@ -67,7 +67,7 @@ func TestInstall(t *testing.T) {
 		"Deployment/shopset-generator", "Service/shopset-generator", "PodDisruptionBudget/shopset-generator",
 		"ConfigMap/shopset-generator",
 		"Secret/shopset-generator", "ConfigMap/shopset-cmp-plugin", "Deployment/argocd-repo-server",
-		"ConfigMap/argocd-cmd-params-cm",
+		"ConfigMap/argocd-cmd-params-cm", "AppProject/shopsets",
 	}, names)
 
 	t.Run("CMP plugin ConfigMap carries plugin.yaml", func(t *testing.T) {

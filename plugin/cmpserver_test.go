@@ -306,12 +306,70 @@ func TestCMPServerMaxMemoryLimit(t *testing.T) {
 	}
 }
 
+// A commit that adds a ClusterRole and removes the tier's policies, which deny it, is
+// still refused through Argo CD: the kinds allowed come from the Application (the
+// inventory on main), not from the checkout.
+func TestCMPServerClusterScoped(t *testing.T) {
+	startCMPServer(t)
+	clone, _ := tierClone(t, "tier/dev")
+	require.NoError(t, os.RemoveAll(filepath.Join(clone, "policies")))
+	kust := filepath.Join(clone, "apps", "kustomization.yaml")
+	b, err := os.ReadFile(kust)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(kust, append(b, []byte("  - reader.yaml\n")...), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(clone, "apps", "reader.yaml"), []byte(
+		"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\nrules: []\n"), 0o644))
+
+	c2 := []string{"SHOPSET_NAME", "c-2", "SHOPSET_TIER", "dev", "SHOPSET_CONFIGURATION", "production",
+		"SHOPSET_CLUSTER", "cluster-c", "SHOPSET_COMPONENTS", "maintenance"}
+	for _, tc := range []struct {
+		name    string
+		plugin  *v1alpha1.ApplicationSourcePlugin
+		wantErr string
+	}{
+		{
+			name:    "none allowed",
+			plugin:  &v1alpha1.ApplicationSourcePlugin{Name: plugin.Name, Env: env(c2...)},
+			wantErr: `shopset "c-2": ClusterRole/reader is cluster-scoped; shopsets.yaml allows none (allowClusterScoped)`,
+		},
+		{
+			name:    "another kind allowed",
+			plugin:  &v1alpha1.ApplicationSourcePlugin{Name: plugin.Name, Env: env(append(c2, "SHOPSET_ALLOW_CLUSTER_SCOPED", "Namespace")...)},
+			wantErr: `shopset "c-2": ClusterRole/reader is cluster-scoped; shopsets.yaml allows only Namespace (allowClusterScoped)`,
+		},
+		{
+			name:   "allowed, plugin env",
+			plugin: &v1alpha1.ApplicationSourcePlugin{Name: plugin.Name, Env: env(append(c2, "SHOPSET_ALLOW_CLUSTER_SCOPED", "Namespace,ClusterRole")...)},
+		},
+		{
+			name: "allowed, plugin parameter",
+			plugin: &v1alpha1.ApplicationSourcePlugin{Name: plugin.Name, Env: env(c2...),
+				Parameters: v1alpha1.ApplicationSourcePluginParameters{
+					{Name: "allowClusterScoped", OptionalArray: &v1alpha1.OptionalArray{Array: []string{"ClusterRole"}}},
+				}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := generate(t, clone, tc.plugin, repository.WithCMPTarExcludedGlobs([]string{".git"}))
+			if tc.wantErr != "" {
+				require.Error(t, err)
+				assert.Nil(t, resp)
+				assert.Contains(t, err.Error(), tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Contains(t, strings.Join(resp.Manifests, "\n"), `"kind":"ClusterRole"`)
+		})
+	}
+}
+
 // The JSON Argo CD puts in ARGOCD_APP_PARAMETERS is the one plugin.Params parses.
 func TestParametersWireFormat(t *testing.T) {
 	params := v1alpha1.ApplicationSourcePluginParameters{
 		{Name: "name", String_: str("a-1")},
 		{Name: "components", OptionalArray: &v1alpha1.OptionalArray{Array: []string{"x", "y"}}},
 		{Name: "maxMemoryLimit", String_: str("10Gi")},
+		{Name: "allowClusterScoped", OptionalArray: &v1alpha1.OptionalArray{Array: []string{"Namespace", "ClusterRole"}}},
 	}
 	environ, err := params.Environ()
 	require.NoError(t, err)
@@ -330,6 +388,7 @@ func TestParametersWireFormat(t *testing.T) {
 	assert.Equal(t, "a-1", s.Name)
 	assert.Equal(t, []string{"x", "y"}, s.Components)
 	assert.Equal(t, "10Gi", s.MaxMemoryLimit)
+	assert.Equal(t, []string{"Namespace", "ClusterRole"}, s.AllowClusterScoped)
 }
 
 // A routing Application renders the routing table from a checkout of the inventory's

@@ -39,6 +39,8 @@ const EnvParameters = "ARGOCD_APP_PARAMETERS"
 type field struct {
 	param, env string
 	required   bool
+	// list fields take a comma-separated plugin env and a string or an array parameter.
+	list bool
 	// check reports what is wrong with one value; nil means inventory.ValidDNSLabel.
 	check func(string) error
 	set   func(*render.ShopSet, []string)
@@ -58,14 +60,17 @@ const (
 )
 
 var fields = []field{
-	{"name", "SHOPSET_NAME", true, nil, func(s *render.ShopSet, v []string) { s.Name = v[0] }},
-	{"tier", "SHOPSET_TIER", true, nil, func(s *render.ShopSet, v []string) { s.Tier = v[0] }},
-	{"configuration", "SHOPSET_CONFIGURATION", true, nil, func(s *render.ShopSet, v []string) { s.Configuration = v[0] }},
-	{"cluster", "SHOPSET_CLUSTER", true, nil, func(s *render.ShopSet, v []string) { s.Cluster = v[0] }},
-	{"namespace", "SHOPSET_NAMESPACE", false, nil, func(s *render.ShopSet, v []string) { s.Namespace = v[0] }},
-	{"components", "SHOPSET_COMPONENTS", false, nil, func(s *render.ShopSet, v []string) { s.Components = v }},
-	{"maxMemoryLimit", "SHOPSET_MAX_MEMORY_LIMIT", false, inventory.ValidMemoryLimit,
+	{"name", "SHOPSET_NAME", true, false, nil, func(s *render.ShopSet, v []string) { s.Name = v[0] }},
+	{"tier", "SHOPSET_TIER", true, false, nil, func(s *render.ShopSet, v []string) { s.Tier = v[0] }},
+	{"configuration", "SHOPSET_CONFIGURATION", true, false, nil, func(s *render.ShopSet, v []string) { s.Configuration = v[0] }},
+	{"cluster", "SHOPSET_CLUSTER", true, false, nil, func(s *render.ShopSet, v []string) { s.Cluster = v[0] }},
+	{"namespace", "SHOPSET_NAMESPACE", false, false, nil, func(s *render.ShopSet, v []string) { s.Namespace = v[0] }},
+	{"components", "SHOPSET_COMPONENTS", false, true, nil, func(s *render.ShopSet, v []string) { s.Components = v }},
+	{"maxMemoryLimit", "SHOPSET_MAX_MEMORY_LIMIT", false, false, inventory.ValidMemoryLimit,
 		func(s *render.ShopSet, v []string) { s.MaxMemoryLimit = v[0] }},
+	// Unset means none: the render refuses every cluster-scoped object.
+	{"allowClusterScoped", "SHOPSET_ALLOW_CLUSTER_SCOPED", false, true, inventory.ValidKind,
+		func(s *render.ShopSet, v []string) { s.AllowClusterScoped = v }},
 }
 
 // extraParams are the plugin parameters a ShopSet render does not use but a routing
@@ -132,12 +137,12 @@ func Params(getenv func(string) string) (render.ShopSet, error) {
 	return s, nil
 }
 
-// listValue reads an env value; only components is a list (comma-separated).
+// listValue reads an env value; a list field's is comma-separated.
 func listValue(f field, raw string) ([]string, bool) {
 	if raw == "" { // Argo CD drops empty plugin env entries, so empty means unset
 		return nil, false
 	}
-	if f.param != "components" {
+	if !f.list {
 		return []string{raw}, true
 	}
 	var out []string
@@ -173,10 +178,10 @@ func parseParameters(raw string) (map[string][]string, error) {
 		switch {
 		case p.Map != nil:
 			return nil, fmt.Errorf("shopset parameters: plugin parameter %q must be a string, not a map", p.Name)
-		case f.param == "components" && p.String != nil:
+		case f.list && p.String != nil:
 			v, _ := listValue(f, *p.String)
 			out[p.Name] = v
-		case f.param == "components":
+		case f.list:
 			out[p.Name] = p.Array
 		case p.Array != nil:
 			return nil, fmt.Errorf("shopset parameters: plugin parameter %q must be a string, not an array", p.Name)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/plugin"
 	"github.com/shopset/shopset/render"
 )
@@ -119,6 +120,37 @@ func TestParams(t *testing.T) {
 			wantErr: `shopset parameters: plugin parameter "maxMemoryLimit" must be a string, not an array`,
 		},
 		{
+			name: "cluster-scoped kinds, plugin env",
+			vars: merge(fullEnv(), map[string]string{"ARGOCD_ENV_SHOPSET_ALLOW_CLUSTER_SCOPED": "Namespace, ClusterRole"}),
+			want: render.ShopSet{Name: "a-1", Namespace: "shopset-a-1", Tier: "prod", Configuration: "production",
+				Cluster: "cluster-a", AllowClusterScoped: []string{"Namespace", "ClusterRole"}},
+		},
+		{
+			name: "cluster-scoped kinds, plugin parameter",
+			vars: merge(fullEnv(), map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"allowClusterScoped","array":["Namespace"]}]`}),
+			want: render.ShopSet{Name: "a-1", Namespace: "shopset-a-1", Tier: "prod", Configuration: "production",
+				Cluster: "cluster-a", AllowClusterScoped: []string{"Namespace"}},
+		},
+		{
+			name: "cluster-scoped kinds, plugin parameter as a string",
+			vars: merge(fullEnv(), map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"allowClusterScoped","string":"Namespace,ClusterRole"}]`}),
+			want: render.ShopSet{Name: "a-1", Namespace: "shopset-a-1", Tier: "prod", Configuration: "production",
+				Cluster: "cluster-a", AllowClusterScoped: []string{"Namespace", "ClusterRole"}},
+		},
+		{
+			name:    "cluster-scoped kinds that are no kinds",
+			vars:    merge(fullEnv(), map[string]string{"ARGOCD_ENV_SHOPSET_ALLOW_CLUSTER_SCOPED": "Namespace,clusterrole,Cluster/Role"}),
+			wantErr: `shopset "a-1": allowClusterScoped: "clusterrole": invalid kind "clusterrole": must be an UpperCamel name of letters and digits, such as ClusterRole; allowClusterScoped: "Cluster/Role": invalid kind "Cluster/Role": must be an UpperCamel name of letters and digits, such as ClusterRole`,
+		},
+		{
+			name: "cluster-scoped kinds that disagree",
+			vars: merge(fullEnv(), map[string]string{
+				"ARGOCD_ENV_SHOPSET_ALLOW_CLUSTER_SCOPED": "Namespace",
+				"ARGOCD_APP_PARAMETERS":                   `[{"name":"allowClusterScoped","array":["Namespace","ClusterRole"]}]`,
+			}),
+			wantErr: `shopset "a-1": allowClusterScoped: plugin env SHOPSET_ALLOW_CLUSTER_SCOPED="Namespace" and plugin parameter "allowClusterScoped"="Namespace,ClusterRole" disagree`,
+		},
+		{
 			name:    "malformed parameters",
 			vars:    merge(fullEnv(), map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":`}),
 			wantErr: `shopset parameters: ARGOCD_APP_PARAMETERS is not a JSON list of parameters: unexpected end of JSON input`,
@@ -188,6 +220,40 @@ func TestGenerateFailureWritesNothing(t *testing.T) {
 	}
 }
 
+// The plugin refuses a cluster-scoped object unless its Application's plugin env (the
+// inventory's allowClusterScoped) lists the kind, and then prints nothing.
+func TestGenerateClusterScoped(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(dir, os.DirFS("../render/testdata/checkout")))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "apps", "kustomization.yaml"),
+		[]byte("resources: [web, role.yaml]\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "apps", "role.yaml"),
+		[]byte("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\nrules: []\n"), 0o644))
+
+	for _, tc := range []struct {
+		allow   string
+		wantErr string
+	}{
+		{"", `shopset "a-1": ClusterRole/reader is cluster-scoped; shopsets.yaml allows none (allowClusterScoped)`},
+		{"Namespace", `shopset "a-1": ClusterRole/reader is cluster-scoped; shopsets.yaml allows only Namespace (allowClusterScoped)`},
+		{"Namespace,ClusterRole", ""},
+	} {
+		t.Run("allow "+tc.allow, func(t *testing.T) {
+			vars := merge(fullEnv(), map[string]string{"ARGOCD_ENV_SHOPSET_ALLOW_CLUSTER_SCOPED": tc.allow})
+			var out bytes.Buffer
+			err := plugin.Generate(context.Background(), getenv(vars), dir, &out, io.Discard)
+			if tc.wantErr != "" {
+				require.Error(t, err)
+				assert.Equal(t, tc.wantErr, err.Error())
+				assert.Empty(t, out.String())
+				return
+			}
+			require.NoError(t, err)
+			assert.Contains(t, out.String(), "kind: ClusterRole\n")
+		})
+	}
+}
+
 func TestGeneratePolicies(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.CopyFS(dir, os.DirFS("../render/testdata/checkout")))
@@ -226,6 +292,8 @@ func FuzzParams(f *testing.F) {
 	f.Add("", "", `null`)
 	f.Add("A_1", ",,", `[{"name":"components","array":["a",""]}]`)
 	f.Add("a", "b", `[{"name":"name","map":{"a":"b"}}]`)
+	f.Add("a-1", "", `[{"name":"allowClusterScoped","array":["Namespace","ClusterRole"]}]`)
+	f.Add("a-1", "", `[{"name":"allowClusterScoped","string":"Namespace,,cluster-role"}]`)
 	f.Fuzz(func(t *testing.T, name, components, params string) {
 		vars := map[string]string{
 			"ARGOCD_ENV_SHOPSET_NAME":          name,
@@ -244,6 +312,9 @@ func FuzzParams(f *testing.F) {
 			require.NotEmpty(t, v)
 			require.NotContains(t, v, "/")
 			require.NotContains(t, v, "..")
+		}
+		for _, k := range s.AllowClusterScoped {
+			require.NoError(t, inventory.ValidKind(k))
 		}
 	})
 }

@@ -118,7 +118,9 @@ func buildShared(ctx context.Context, jobs []Job, prepared []preparedJob, shared
 	kyamlopenapi.Schema()
 	each(ctx, len(shared), workers, func(n int) {
 		i := shared[n]
-		m, err := recovered(func() (Manifests, error) { return krustyBuild(prepared[i].mem, "/"+overlayDir) })
+		m, err := recovered(func() (Manifests, error) {
+			return krustyBuild(prepared[i].mem, "/"+overlayDir, jobs[i].ShopSet.AllowClusterScoped)
+		})
 		if err != nil {
 			err = fmt.Errorf("shopset %q: %w", jobs[i].ShopSet.Name, err)
 		}

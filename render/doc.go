@@ -8,8 +8,10 @@
 // restricted to the checkout. Before the build, every kustomization reachable from the
 // overlay, and every builtin plugin configuration it lists (file, directory or inline),
 // is checked for references Kustomize would fetch or clone; a process that renders
-// also calls offline.Enforce, so a reference the check misses fails closed. The same
-// inputs always give the same bytes.
+// also calls offline.Enforce, so a reference the check misses fails closed. After the
+// build, a cluster-scoped object (one left without a namespace, or of a kind Kustomize
+// knows to be cluster-scoped) fails the render unless ShopSet.AllowClusterScoped lists its
+// kind. The same inputs always give the same bytes.
 // RenderManifests also gives each object as the JSON Kustomize encoded it from, for
 // readers of the objects that need not parse the YAML again.
 //

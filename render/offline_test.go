@@ -41,7 +41,7 @@ func TestKustomizeOffline(t *testing.T) {
 	defer func() { http.DefaultTransport, http.DefaultClient, net.DefaultResolver = transport, client, resolver }()
 	offline.Enforce()
 
-	_, err = build(mem, "/k")
+	_, err = build(mem, "/k", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "network access is disabled while rendering")
 	assert.Zero(t, conns.Load(), "kustomize opened a connection")

@@ -67,6 +67,9 @@ type ShopSet struct {
 	// quantity or "". The render does not use it: policies read it as
 	// data.shopset.maxMemoryLimit.
 	MaxMemoryLimit string
+	// AllowClusterScoped lists the kinds the render may yield as cluster-scoped objects
+	// (the inventory's allowClusterScoped); the render fails on any other.
+	AllowClusterScoped []string
 }
 
 // FromInventory returns the parameters of the inventory's ShopSet s.
@@ -74,7 +77,7 @@ func FromInventory(inv *inventory.Inventory, s inventory.ShopSet) ShopSet {
 	return ShopSet{
 		Name: s.Name, Namespace: s.Namespace, Tier: s.Tier,
 		Configuration: s.Configuration, Cluster: s.Cluster, Components: s.Components,
-		MaxMemoryLimit: inv.MaxMemoryLimit(s),
+		MaxMemoryLimit: inv.MaxMemoryLimit(s), AllowClusterScoped: inv.AllowClusterScoped,
 	}
 }
 
@@ -117,7 +120,7 @@ func render(checkout fs.FS, s ShopSet, subsetSchema bool) (Manifests, error) {
 			return Manifests{}, err
 		}
 	}
-	return build(p.mem, "/"+overlayDir)
+	return build(p.mem, "/"+overlayDir, s.AllowClusterScoped)
 }
 
 // prepared is a checkout copied into memory with the ShopSet's overlay written and
@@ -260,8 +263,8 @@ func overlayKustomization(s ShopSet) types.Kustomization {
 // schema) that concurrent builds race on. It guards Kustomize, not this package.
 var buildMu sync.Mutex
 
-func build(mem filesys.FileSystem, dir string) (Manifests, error) {
-	return guarded(func() (Manifests, error) { return kustomize(mem, dir) })
+func build(mem filesys.FileSystem, dir string, allowClusterScoped []string) (Manifests, error) {
+	return guarded(func() (Manifests, error) { return kustomize(mem, dir, allowClusterScoped) })
 }
 
 // guarded runs f alone and turns a panic in it into an error: Kustomize panics on some
@@ -283,15 +286,16 @@ func recovered[T any](f func() (T, error)) (out T, err error) {
 	return f()
 }
 
-func kustomize(mem filesys.FileSystem, dir string) (Manifests, error) {
+func kustomize(mem filesys.FileSystem, dir string, allowClusterScoped []string) (Manifests, error) {
 	// Each build starts from an empty schema, so no render depends on what an earlier one
 	// in the same process loaded.
 	kyamlopenapi.ResetOpenAPI()
-	return krustyBuild(mem, dir)
+	return krustyBuild(mem, dir, allowClusterScoped)
 }
 
-// krustyBuild runs Kustomize with whatever schema is loaded.
-func krustyBuild(mem filesys.FileSystem, dir string) (Manifests, error) {
+// krustyBuild runs Kustomize with whatever schema is loaded, and refuses cluster-scoped
+// objects of kinds not in allowClusterScoped.
+func krustyBuild(mem filesys.FileSystem, dir string, allowClusterScoped []string) (Manifests, error) {
 	opts := krusty.MakeDefaultOptions() // root-only loading, plugins disabled
 	// Unspecified means what `kustomize build` does: the kustomization's sortOptions,
 	// else the legacy order, so our output matches the CLI people compare it with.
@@ -303,7 +307,38 @@ func krustyBuild(mem filesys.FileSystem, dir string) (Manifests, error) {
 	if m.Size() == 0 {
 		return Manifests{}, errors.New("the render produced no objects")
 	}
+	if err := checkClusterScoped(m, allowClusterScoped); err != nil {
+		return Manifests{}, err
+	}
 	return encode(m)
+}
+
+// checkClusterScoped refuses the cluster-scoped objects of m whose kind is not in allow.
+// The overlay's namespace transformer sets the ShopSet's namespace on every object of a
+// kind Kustomize does not know to be cluster-scoped, so an object left without a namespace
+// is cluster-scoped; so is an object of a kind Kustomize knows to be cluster-scoped even
+// when the checkout wrote a namespace on it (a ClusterRole with one is still applied
+// cluster-wide). Runs with the schema the build used, which decided the namespaces.
+func checkClusterScoped(m resmap.ResMap, allow []string) error {
+	var refused []string
+	for _, r := range m.Resources() {
+		if r.GetNamespace() != "" && !r.GetGvk().IsClusterScoped() || slices.Contains(allow, r.GetKind()) {
+			continue
+		}
+		refused = append(refused, r.GetKind()+"/"+r.GetName())
+	}
+	if len(refused) == 0 {
+		return nil
+	}
+	verb := "is"
+	if len(refused) > 1 {
+		verb = "are"
+	}
+	allowed := "none"
+	if len(allow) > 0 {
+		allowed = "only " + strings.Join(allow, ", ")
+	}
+	return fmt.Errorf("%s %s cluster-scoped; shopsets.yaml allows %s (allowClusterScoped)", strings.Join(refused, ", "), verb, allowed)
 }
 
 // encode writes the objects as ResMap.AsYaml does, byte for byte (each object's JSON

@@ -343,9 +343,11 @@ func sides(side Side) (map[string]*shopSetSide, error) {
 }
 
 // paramsKey is the render parameters, in a fixed order. MaxMemoryLimit is not one: only
-// policies read it, and it changes no manifest.
+// policies read it, and it changes no manifest. AllowClusterScoped is: it decides whether
+// a render succeeds.
 func paramsKey(p render.ShopSet) []string {
-	return append([]string{p.Name, p.Namespace, p.Tier, p.Configuration, p.Cluster, "components:"}, p.Components...)
+	key := append([]string{p.Name, p.Namespace, p.Tier, p.Configuration, p.Cluster, "components:"}, p.Components...)
+	return append(append(key, "allowClusterScoped:"), p.AllowClusterScoped...)
 }
 
 // treeCache reads each commit's tree once and hashes its content.

@@ -101,6 +101,22 @@ func TestCompareSameSides(t *testing.T) {
 		"): 0 changed, 0 added, 0 removed, 9 unchanged\n", text.String())
 }
 
+// The kinds the inventory allows cluster-scoped are a render input: a change to them alone
+// renders every ShopSet again (here to the same manifests, the example has none).
+func TestCompareAllowClusterScoped(t *testing.T) {
+	repo, snap := exampleSnapshot(t)
+	side := review.FromSnapshot("main", snap)
+	allowing := *snap.Inventory
+	allowing.AllowClusterScoped = []string{"Namespace"}
+	head := side
+	head.Label, head.Inventory = "allow", &allowing
+	report, err := review.Compare(context.Background(), repo, side, head, review.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, 2*len(snap.Inventory.ShopSets), report.Rendered)
+	assert.False(t, report.Differs())
+	assert.Equal(t, len(snap.Inventory.ShopSets), report.Unchanged)
+}
+
 func TestCompareMovedShops(t *testing.T) {
 	repo, snap := exampleSnapshot(t)
 	side := review.FromSnapshot("main", snap)

@@ -23,9 +23,14 @@ type Params struct {
 	MaxMemoryLimit string   `json:"maxMemoryLimit" yaml:"maxMemoryLimit"`
 	Components     []string `json:"components" yaml:"components"`
 	ComponentsCSV  string   `json:"componentsCSV" yaml:"componentsCSV"`
-	Cluster        Cluster  `json:"cluster" yaml:"cluster"`
-	RepoURL        string   `json:"repoURL" yaml:"repoURL"`
-	SyncPolicy     string   `json:"syncPolicy" yaml:"syncPolicy"`
+	// AllowClusterScoped is the inventory's allowClusterScoped, the same for every
+	// ShopSet: the kinds its render may yield cluster-scoped. The CSV form is for the
+	// plugin env SHOPSET_ALLOW_CLUSTER_SCOPED.
+	AllowClusterScoped    []string `json:"allowClusterScoped" yaml:"allowClusterScoped"`
+	AllowClusterScopedCSV string   `json:"allowClusterScopedCSV" yaml:"allowClusterScopedCSV"`
+	Cluster               Cluster  `json:"cluster" yaml:"cluster"`
+	RepoURL               string   `json:"repoURL" yaml:"repoURL"`
+	SyncPolicy            string   `json:"syncPolicy" yaml:"syncPolicy"`
 	// Shops is how many shops placement puts on the ShopSet (the list is the routing
 	// table's, not the ShopSet's).
 	Shops int `json:"shops" yaml:"shops"`
@@ -91,17 +96,19 @@ func Parameters(inv *inventory.Inventory, placed placement.Result, repoURL strin
 		tier, idx, _ := inv.Tier(s.Tier)
 		cl, _ := inv.Cluster(s.Cluster)
 		out = append(out, Params{
-			Name:           s.Name,
-			AppName:        AppNamePrefix + s.Name,
-			Namespace:      s.Namespace,
-			Tier:           s.Tier,
-			TierIndex:      idx,
-			Branch:         tier.Branch,
-			Revision:       revisions[s.Tier],
-			Configuration:  s.Configuration,
-			MaxMemoryLimit: inv.MaxMemoryLimit(s),
-			Components:     append([]string{}, s.Components...),
-			ComponentsCSV:  strings.Join(s.Components, ","),
+			Name:                  s.Name,
+			AppName:               AppNamePrefix + s.Name,
+			Namespace:             s.Namespace,
+			Tier:                  s.Tier,
+			TierIndex:             idx,
+			Branch:                tier.Branch,
+			Revision:              revisions[s.Tier],
+			Configuration:         s.Configuration,
+			MaxMemoryLimit:        inv.MaxMemoryLimit(s),
+			Components:            append([]string{}, s.Components...),
+			ComponentsCSV:         strings.Join(s.Components, ","),
+			AllowClusterScoped:    append([]string{}, inv.AllowClusterScoped...),
+			AllowClusterScopedCSV: strings.Join(inv.AllowClusterScoped, ","),
 			Cluster: Cluster{
 				Name: cl.Name, Server: cl.Server, FailureDomain: cl.FailureDomain, State: string(cl.State),
 			},

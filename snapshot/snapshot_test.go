@@ -146,3 +146,32 @@ func TestListsAreCut(t *testing.T) {
 	dev, _ := snap.Tier("dev")
 	assert.False(t, dev.HeldCut)
 }
+
+func TestParametersAllowClusterScoped(t *testing.T) {
+	const inv = `apiVersion: shopset.io/v1alpha1
+kind: Inventory
+tiers: [{name: dev, branch: tier/dev}]
+clusters: [{name: cluster-a, server: https://a.k8s.example}]
+configurations: [{name: production}]
+shopsets:
+  - {name: p-1, tier: dev, configuration: production, cluster: cluster-a}
+  - {name: p-2, tier: dev, configuration: production, cluster: cluster-a}
+`
+	for _, tc := range []struct {
+		extra string
+		list  []string
+		csv   string
+	}{
+		{"", []string{}, ""},
+		{"allowClusterScoped: [Namespace, ClusterRole]\n", []string{"Namespace", "ClusterRole"}, "Namespace,ClusterRole"},
+	} {
+		parsed, err := inventory.Parse("shopsets.yaml", []byte(inv+tc.extra))
+		require.NoError(t, err)
+		params := snapshot.Parameters(parsed, routing.Place(parsed), "u", nil)
+		require.Len(t, params, 2)
+		for _, p := range params {
+			assert.Equal(t, tc.list, p.AllowClusterScoped, p.Name)
+			assert.Equal(t, tc.csv, p.AllowClusterScopedCSV, p.Name)
+		}
+	}
+}
