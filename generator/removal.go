@@ -49,6 +49,16 @@ func (s *source) guardRemoval(ctx context.Context, next *snapshot.Snapshot) erro
 type removalHistory struct {
 	mu       sync.Mutex
 	verdicts map[string]removal.Verdict // by commit and path
+	// names are the ShopSet names of versions read before (by commit and path), so a
+	// new inventory commit reads and decodes only itself: at 10,000 ShopSets a version
+	// takes tens of milliseconds to decode.
+	names map[string]version
+}
+
+// version is what a past version of an inventory file lists.
+type version struct {
+	names   []string
+	invalid bool
 }
 
 func (h *removalHistory) verdict(ctx context.Context, repo *gitrepo.Repo, next *snapshot.Snapshot, share float64) (removal.Verdict, error) {
@@ -59,7 +69,7 @@ func (h *removalHistory) verdict(ctx context.Context, repo *gitrepo.Repo, next *
 	if ok {
 		return v, nil
 	}
-	history, err := readHistory(ctx, repo, next)
+	history, err := h.readHistory(ctx, repo, next)
 	if err != nil {
 		return removal.Verdict{}, err
 	}
@@ -75,7 +85,7 @@ func (h *removalHistory) verdict(ctx context.Context, repo *gitrepo.Repo, next *
 
 // readHistory returns the versions of next's inventory file, oldest first, the last
 // being next itself, in four git processes whatever the length of the history.
-func readHistory(ctx context.Context, repo *gitrepo.Repo, next *snapshot.Snapshot) ([]removal.Version, error) {
+func (h *removalHistory) readHistory(ctx context.Context, repo *gitrepo.Repo, next *snapshot.Snapshot) ([]removal.Version, error) {
 	commits, err := repo.FileHistory(ctx, next.InventoryCommit, next.Path, RemovalHistory)
 	if err != nil {
 		return nil, err
@@ -97,19 +107,39 @@ func readHistory(ctx context.Context, repo *gitrepo.Repo, next *snapshot.Snapsho
 	for _, p := range next.Inventory.ShopSets {
 		out[last].Names = append(out[last].Names, p.Name)
 	}
-	if last > 0 {
-		files, err := repo.ReadFileAt(ctx, next.Path, commits[:last])
+	var missing []int
+	h.mu.Lock()
+	for i := range last {
+		if v, ok := h.names[commits[i]+":"+next.Path]; ok {
+			out[i].Names, out[i].Invalid = v.names, v.invalid
+		} else {
+			missing = append(missing, i)
+		}
+	}
+	h.mu.Unlock()
+	if len(missing) > 0 {
+		want := make([]string, len(missing))
+		for j, i := range missing {
+			want[j] = commits[i]
+		}
+		files, err := repo.ReadFileAt(ctx, next.Path, want)
 		if err != nil {
 			return nil, err
 		}
-		for i, data := range files {
-			if data == nil {
-				out[i].Invalid = true
-				continue
-			}
-			names, err := inventory.ShopSetNames(next.Path, data)
-			out[i].Names, out[i].Invalid = names, err != nil
+		h.mu.Lock()
+		if h.names == nil || len(h.names)+len(missing) > removalCacheEntries {
+			h.names = map[string]version{}
 		}
+		for j, i := range missing {
+			v := version{invalid: true}
+			if files[j] != nil {
+				names, err := inventory.ShopSetNames(next.Path, files[j])
+				v = version{names: names, invalid: err != nil}
+			}
+			out[i].Names, out[i].Invalid = v.names, v.invalid
+			h.names[commits[i]+":"+next.Path] = v
+		}
+		h.mu.Unlock()
 	}
 	if err := confirmations(ctx, repo, out); err != nil {
 		return nil, err

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/shopset/shopset/internal/bigrepo"
 )
 
 // Goal is the latency the issue sets for the 99th percentile; the report says how many
@@ -132,8 +134,12 @@ func (r Result) String() string {
 	if o.NoCommits {
 		b.WriteString("git:         no commits during the run\n")
 	} else {
-		fmt.Fprintf(&b, "git:         %d commits to main (%d failed), %d refreshes (mean %v, max %v), %d snapshot changes seen, last commit served: %v\n",
-			r.Commits, r.CommitErrors, r.Refreshes, ms(r.RefreshMean), ms(r.RefreshMax), r.Rebuilds, r.CaughtUp)
+		target := "main"
+		if o.CommitToTier {
+			target = "tier/" + bigrepo.Tiers[0]
+		}
+		fmt.Fprintf(&b, "git:         %d commits to %s (%d failed), %d refreshes (mean %v, max %v), %d snapshot changes seen, last commit served: %v\n",
+			r.Commits, target, r.CommitErrors, r.Refreshes, ms(r.RefreshMean), ms(r.RefreshMax), r.Rebuilds, r.CaughtUp)
 	}
 	if r.LastCommitError != "" {
 		fmt.Fprintf(&b, "             last commit error: %s\n", r.LastCommitError)
