@@ -268,6 +268,27 @@ func (r *Repo) IsAncestor(ctx context.Context, a, b string) (bool, error) {
 // Log returns the commits reachable from include but not from exclude (exclude may be ""),
 // newest first, at most max (max <= 0: no limit), with subjects and trailers.
 func (r *Repo) Log(ctx context.Context, exclude, include string, max int) ([]Commit, error) {
+	recs, err := r.logRecords(ctx, "%s", exclude, include, max)
+	if err != nil {
+		return nil, err
+	}
+	commits := make([]Commit, 0, len(recs))
+	for _, rec := range recs {
+		commits = append(commits, Commit{ID: rec.id, Subject: rec.field, Trailers: rec.trailers})
+	}
+	return commits, nil
+}
+
+// logRecord is one commit as logRecords reads it: its ID, one more field (a git log
+// placeholder) and its trailers.
+type logRecord struct {
+	id, field string
+	trailers  map[string][]string
+}
+
+// logRecords lists the commits reachable from include but not from exclude, newest
+// first, at most max (<= 0: no limit).
+func (r *Repo) logRecords(ctx context.Context, field, exclude, include string, max int) ([]logRecord, error) {
 	what := fmt.Sprintf("listing commits of %s", include)
 	revs := []string{include}
 	if exclude != "" {
@@ -281,7 +302,7 @@ func (r *Repo) Log(ctx context.Context, exclude, include string, max int) ([]Com
 	// characters, so no subject or trailer value can break the parse.
 	args := []string{
 		"-c", "log.showSignature=false", "log", "-z",
-		"--format=%H%x00%s%x00%(trailers:only,unfold,separator=%x1e,key_value_separator=%x1f)",
+		"--format=%H%x00" + field + "%x00%(trailers:only,unfold,separator=%x1e,key_value_separator=%x1f)",
 	}
 	if max > 0 {
 		args = append(args, "--max-count="+strconv.Itoa(max))
@@ -302,19 +323,17 @@ func (r *Repo) Log(ctx context.Context, exclude, include string, max int) ([]Com
 	if len(fields)%3 != 0 {
 		return nil, fmt.Errorf("%s: unexpected git log output", what)
 	}
-	commits := []Commit{}
+	recs := make([]logRecord, 0, len(fields)/3)
 	for i := 0; i < len(fields); i += 3 {
-		c := Commit{ID: fields[i], Subject: fields[i+1], Trailers: map[string][]string{}}
+		rec := logRecord{id: fields[i], field: fields[i+1], trailers: map[string][]string{}}
 		for _, t := range strings.Split(fields[i+2], "\x1e") {
-			key, value, ok := strings.Cut(t, "\x1f")
-			if !ok {
-				continue
+			if key, value, ok := strings.Cut(t, "\x1f"); ok {
+				rec.trailers[key] = append(rec.trailers[key], value)
 			}
-			c.Trailers[key] = append(c.Trailers[key], value)
 		}
-		commits = append(commits, c)
+		recs = append(recs, rec)
 	}
-	return commits, nil
+	return recs, nil
 }
 
 // GraphCommit is a commit with its parents and trailers.
@@ -327,39 +346,13 @@ type GraphCommit struct {
 // Graph returns the commits reachable from include but not from exclude ("" for none),
 // with their parents and trailers, at most max of them, newest first.
 func (r *Repo) Graph(ctx context.Context, exclude, include string, max int) ([]GraphCommit, error) {
-	what := fmt.Sprintf("listing commits of %s", include)
-	revs := []string{include}
-	args := []string{"-c", "log.showSignature=false", "log", "-z",
-		"--format=%H%x00%P%x00%(trailers:only,unfold,separator=%x1e,key_value_separator=%x1f)",
-		"--max-count=" + strconv.Itoa(max), include}
-	if exclude != "" {
-		what += " not in " + exclude
-		revs = append(revs, exclude)
-		args = append(args, "^"+exclude)
-	}
-	if err := checkRevs(what, revs...); err != nil {
+	recs, err := r.logRecords(ctx, "%P", exclude, include, max)
+	if err != nil {
 		return nil, err
 	}
-	out, err := r.read(ctx, cmd{args: append(args, "--")})
-	if err != nil {
-		return nil, r.revError(ctx, what, err, revs...)
-	}
-	fields := strings.Split(string(out), "\x00")
-	if n := len(fields); n > 0 && fields[n-1] == "" {
-		fields = fields[:n-1]
-	}
-	if len(fields)%3 != 0 {
-		return nil, fmt.Errorf("%s: unexpected git log output", what)
-	}
-	commits := []GraphCommit{}
-	for i := 0; i < len(fields); i += 3 {
-		c := GraphCommit{ID: fields[i], Parents: strings.Fields(fields[i+1]), Trailers: map[string][]string{}}
-		for _, t := range strings.Split(fields[i+2], "\x1e") {
-			if key, value, ok := strings.Cut(t, "\x1f"); ok {
-				c.Trailers[key] = append(c.Trailers[key], value)
-			}
-		}
-		commits = append(commits, c)
+	commits := make([]GraphCommit, 0, len(recs))
+	for _, rec := range recs {
+		commits = append(commits, GraphCommit{ID: rec.id, Parents: strings.Fields(rec.field), Trailers: rec.trailers})
 	}
 	return commits, nil
 }

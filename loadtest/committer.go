@@ -79,24 +79,9 @@ func (c *committer) run(ctx context.Context) {
 
 // changeTier commits a release note to the lowest tier's branch and refreshes.
 func (c *committer) changeTier(ctx context.Context, k int) error {
-	branch := "tier/" + bigrepo.Tiers[0]
-	commit, err := c.repo.Commit(ctx, branch, map[string]string{"apps/RELEASE": fmt.Sprintf("release %d\n", k)}, fmt.Sprintf("Release %d", k))
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return err
-	}
-	c.stats.commits.Add(1)
-	start := time.Now()
-	c.srv.Refresh(context.WithoutCancel(ctx))
-	c.stats.addRefresh(time.Since(start))
-	if now := servedPin(c.srv); now != c.served {
-		c.stats.rebuilds.Add(1)
-		c.served = now
-	}
-	c.stats.caughtUp.Store(c.served == commit)
-	return nil
+	_, err := c.commit(ctx, "tier/"+bigrepo.Tiers[0], map[string]string{"apps/RELEASE": fmt.Sprintf("release %d\n", k)},
+		fmt.Sprintf("Release %d", k), servedPin)
+	return err
 }
 
 func (c *committer) change(ctx context.Context, name string, components []string) error {
@@ -105,27 +90,39 @@ func (c *committer) change(ctx context.Context, name string, components []string
 		return err
 	}
 	msg := fmt.Sprintf("Maintenance for %s: %v", name, len(components) > 0)
-	// The commit is bounded by the run's context: a commit cut short is not made.
-	commit, err := c.repo.Commit(ctx, "main", map[string]string{bigrepo.InventoryFile: string(content)}, msg)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
+	if ok, err := c.commit(ctx, "main", map[string]string{bigrepo.InventoryFile: string(content)}, msg, servedCommit); ok {
+		c.content = content
+	} else if err != nil {
 		return err
 	}
-	c.content = content
+	return nil
+}
+
+// commit commits files to branch and refreshes the server the way a push webhook would;
+// served reads what the server serves of that branch, to tell whether the commit is
+// served. ok is false when no commit was made (the run ended first, or an error).
+func (c *committer) commit(ctx context.Context, branch string, files map[string]string, msg string,
+	served func(*generator.Server) string) (ok bool, err error) {
+	// The commit is bounded by the run's context: a commit cut short is not made.
+	commit, err := c.repo.Commit(ctx, branch, files, msg)
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		return false, err
+	}
 	c.stats.commits.Add(1)
 	// Refresh bounds itself with the server's Git timeout; the run's end does not cut it
 	// short, so every commit made is also refreshed.
 	start := time.Now()
 	c.srv.Refresh(context.WithoutCancel(ctx))
 	c.stats.addRefresh(time.Since(start))
-	if now := servedCommit(c.srv); now != c.served {
+	if now := served(c.srv); now != c.served {
 		c.stats.rebuilds.Add(1)
 		c.served = now
 	}
 	c.stats.caughtUp.Store(c.served == commit)
-	return nil
+	return true, nil
 }
 
 func (s *changeStats) addRefresh(d time.Duration) {

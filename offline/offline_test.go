@@ -5,40 +5,26 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shopset/shopset/internal/loopback"
 	"github.com/shopset/shopset/offline"
 )
 
 // TestEnforce runs in a process of its own (this package's test binary), since Enforce
 // cannot be undone.
 func TestEnforce(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	var conns atomic.Int64
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
-			c.Close()
-		}
-	}()
-	url := "http://" + l.Addr().String() + "/x.yaml"
+	srv := loopback.Counting(t)
+	url := "http://" + srv.Addr + "/x.yaml"
 
 	// The listener works before.
 	resp, err := http.Get(url)
 	require.NoError(t, err)
 	resp.Body.Close()
-	require.EqualValues(t, 1, conns.Load())
+	require.EqualValues(t, 1, srv.Conns())
 	_, err = exec.LookPath("git")
 	require.NoError(t, err, "this test needs git on PATH")
 
@@ -60,5 +46,5 @@ func TestEnforce(t *testing.T) {
 	}
 	_, err = http.Get(url)
 	assert.ErrorIs(t, err, offline.ErrOffline)
-	assert.EqualValues(t, 1, conns.Load(), "a connection was opened after Enforce")
+	assert.EqualValues(t, 1, srv.Conns(), "a connection was opened after Enforce")
 }

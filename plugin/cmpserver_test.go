@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +31,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"github.com/shopset/shopset/examples"
+	"github.com/shopset/shopset/internal/loopback"
 	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/plugin"
 	"github.com/shopset/shopset/render"
@@ -425,27 +425,14 @@ func TestCMPServerRendersRoutingTable(t *testing.T) {
 func TestCMPServerRefusesRemotePluginConfig(t *testing.T) {
 	startCMPServer(t)
 	clone, _ := tierClone(t, "tier/dev")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	var conns atomic.Int64
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			c.Close()
-		}
-	}()
+	srv := loopback.Counting(t)
 	kust := filepath.Join(clone, "apps", "kustomization.yaml")
 	b, err := os.ReadFile(kust)
 	require.NoError(t, err)
 	require.NotContains(t, string(b), "transformers:")
 	require.NoError(t, os.WriteFile(kust, append(b, "transformers:\n- patch.yaml\n"...), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(clone, "apps", "patch.yaml"), []byte(
-		"apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: p\npath: http://"+l.Addr().String()+"/patch.yaml\n"), 0o644))
+		"apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: p\npath: http://"+srv.Addr+"/patch.yaml\n"), 0o644))
 
 	resp, err := generate(t, clone, &v1alpha1.ApplicationSourcePlugin{Name: plugin.Name, Env: env(
 		"SHOPSET_NAME", "c-2", "SHOPSET_TIER", "dev", "SHOPSET_CONFIGURATION", "production", "SHOPSET_CLUSTER", "cluster-c")})
@@ -453,5 +440,5 @@ func TestCMPServerRefusesRemotePluginConfig(t *testing.T) {
 	assert.Nil(t, resp)
 	assert.Contains(t, err.Error(), `apps/patch.yaml: PatchTransformer "p": path "http://`)
 	assert.Contains(t, err.Error(), "remote URLs are not allowed")
-	assert.Zero(t, conns.Load(), "the plugin opened a network connection")
+	assert.Zero(t, srv.Conns(), "the plugin opened a network connection")
 }

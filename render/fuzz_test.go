@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/kustomize/api/types"
 	sigsyaml "sigs.k8s.io/yaml"
 
+	"github.com/shopset/shopset/internal/loopback"
 	"github.com/shopset/shopset/render"
 )
 
@@ -34,9 +35,9 @@ func FuzzRender(f *testing.F) {
 		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n", "")
 	f.Add("resources: [cm.yaml]\ntransformers: [t.yaml]\n", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
 		"apiVersion: builtin\nkind: PatchStrategicMergeTransformer\nmetadata:\n  name: s\npaths: [HTTP://HOST/s]\n")
-	srv := listen(f)
+	srv := loopback.Counting(f)
 	f.Fuzz(func(t *testing.T, kustomization, resource, plugin string) {
-		host := func(s string) []byte { return []byte(strings.ReplaceAll(s, "HOST", srv.addr)) }
+		host := func(s string) []byte { return []byte(strings.ReplaceAll(s, "HOST", srv.Addr)) }
 		fsys := fstest.MapFS{
 			"apps/kustomization.yaml": {Data: host(kustomization)},
 			"apps/cm.yaml":            {Data: host(resource)},
@@ -46,7 +47,7 @@ func FuzzRender(f *testing.F) {
 		}
 		out, err := render.Render(fsys, render.ShopSet{Name: "a-1", Namespace: "shopset-a-1", Tier: "prod",
 			Configuration: "production", Cluster: "cluster-a"})
-		if n := srv.count.Load(); n > 0 {
+		if n := srv.Conns(); n > 0 {
 			t.Fatalf("the render opened %d network connection(s) (error: %v)", n, err)
 		}
 		if err != nil {

@@ -2,53 +2,24 @@ package render_test
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shopset/shopset/internal/loopback"
 	"github.com/shopset/shopset/render"
 )
-
-// countingListener accepts TCP connections on loopback and counts them: a render that
-// reaches it has opened a network connection, whatever it then did with the answer.
-type countingListener struct {
-	addr  string
-	count atomic.Int64
-}
-
-func listen(t testing.TB) *countingListener {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	c := &countingListener{addr: l.Addr().String()}
-	go func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.count.Add(1)
-			// Answer as a web server would, so a fetch that got here would succeed.
-			_, _ = conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
-			conn.Close()
-		}
-	}()
-	t.Cleanup(func() { l.Close() })
-	return c
-}
 
 // TestRenderRefusesRemoteReferences covers every place Kustomize loads a path from:
 // each case names a URL of a loopback server, and no case may reach it.
 func TestRenderRefusesRemoteReferences(t *testing.T) {
-	srv := listen(t)
-	url := "http://" + srv.addr + "/patch.yaml"
+	srv := loopback.Counting(t)
+	url := "http://" + srv.Addr + "/patch.yaml"
 	const component = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
 	patchTransformer := "apiVersion: builtin\nkind: PatchTransformer\nmetadata:\n  name: p\npath: " + url + "\n"
 	for _, tc := range []struct {
@@ -172,7 +143,7 @@ func TestRenderRefusesRemoteReferences(t *testing.T) {
 			assert.Nil(t, out)
 			assert.Contains(t, err.Error(), tc.wantErr)
 			assert.Contains(t, err.Error(), `shopset "a-1": `)
-			assert.Zero(t, srv.count.Load(), "the render opened a network connection")
+			assert.Zero(t, srv.Conns(), "the render opened a network connection")
 		})
 	}
 }
