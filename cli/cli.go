@@ -122,6 +122,7 @@ apply by hand anything the platform does.`,
 		newPromote(env),
 		newDiff(env),
 		newPolicy(env),
+		newVersion(env),
 	)
 	return root
 }

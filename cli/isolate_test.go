@@ -3,9 +3,11 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/shopset/shopset/cli"
 	"github.com/shopset/shopset/offline"
@@ -45,4 +47,17 @@ func TestRenderingCommandsAreIsolated(t *testing.T) {
 			assert.Equal(t, tc.want, got, out.String())
 		})
 	}
+}
+
+func TestVersion(t *testing.T) {
+	r := run(t, nil, "version", "-o", "json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var info map[string]any
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &info))
+	for _, k := range []string{"version", "commit", "date", "goVersion"} {
+		assert.NotEmpty(t, info[k], k)
+	}
+	r = run(t, nil, "version")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Regexp(t, `^shopctl \S+\ncommit \S+.*\ndate \S+\ngo1\.`, r.stdout)
 }

@@ -6,10 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/shopset/shopset/version"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -140,6 +142,7 @@ func TestOperationsEndpoints(t *testing.T) {
 		"shopset_generator_refresh_errors_total",
 		`tier="prod"} 3`,
 		"shopset_generator_held_commits",
+		`shopset_build_info{commit="` + version.Get().Commit + `",goversion="` + runtime.Version() + `",version="` + version.Get().Version + `"} 1`,
 	} {
 		assert.Contains(t, body, m)
 	}

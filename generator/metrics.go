@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/shopset/shopset/version"
 )
 
 type metrics struct {
@@ -29,7 +31,13 @@ func newMetrics(s *Server) *metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, &stateCollector{s},
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "shopset_build_info",
+		Help: "Always 1: the build of the generator, in its labels.",
+	}, []string{"version", "commit", "goversion"})
+	info := version.Get()
+	build.WithLabelValues(info.Version, info.Commit, info.GoVersion).Set(1)
+	m.registry.MustRegister(m.requests, m.latency, build, &stateCollector{s},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -52,11 +52,11 @@ type removalHistory struct {
 	// names are the ShopSet names of versions read before (by commit and path), so a
 	// new inventory commit reads and decodes only itself: at 10,000 ShopSets a version
 	// takes tens of milliseconds to decode.
-	names map[string]version
+	names map[string]pastVersion
 }
 
-// version is what a past version of an inventory file lists.
-type version struct {
+// pastVersion is what a past version of an inventory file lists.
+type pastVersion struct {
 	names   []string
 	invalid bool
 }
@@ -128,13 +128,13 @@ func (h *removalHistory) readHistory(ctx context.Context, repo *gitrepo.Repo, ne
 		}
 		h.mu.Lock()
 		if h.names == nil || len(h.names)+len(missing) > removalCacheEntries {
-			h.names = map[string]version{}
+			h.names = map[string]pastVersion{}
 		}
 		for j, i := range missing {
-			v := version{invalid: true}
+			v := pastVersion{invalid: true}
 			if files[j] != nil {
 				names, err := inventory.ShopSetNames(next.Path, files[j])
-				v = version{names: names, invalid: err != nil}
+				v = pastVersion{names: names, invalid: err != nil}
 			}
 			out[i].Names, out[i].Invalid = v.names, v.invalid
 			h.names[commits[i]+":"+next.Path] = v

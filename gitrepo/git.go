@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/shopset/shopset/version"
 )
 
 const (
@@ -135,6 +137,8 @@ func (r *Repo) run(ctx context.Context, c cmd) ([]byte, error) {
 		}
 		env = append(env, extra...)
 		args = append(args, cfg...)
+		// Servers and their logs see which program asks, and which build.
+		args = append(args, "-c", "http.userAgent="+version.UserAgent())
 	}
 	args = append(args, c.args...)
 	env = append(env, c.env...)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/internal/gittest"
+	"github.com/shopset/shopset/version"
 )
 
 // origin is a repository with two commits on main, tier/dev at the first, an annotated
@@ -693,4 +694,28 @@ func TestReadFileAtAndGraph(t *testing.T) {
 	assert.Len(t, graph, 2, "the merge and the branch's commit")
 	assert.Equal(t, []string{second, topic}, ids[merge].Parents)
 	assert.Equal(t, []string{"3"}, ids[topic].Trailers["Shopset-Confirm-Removal"])
+}
+
+// Git requests name shopset and its build, so a Git server's logs can tell them apart.
+func TestUserAgent(t *testing.T) {
+	o := newOrigin(t)
+	h := gittest.Handler(t, filepath.Dir(o.Dir))
+	var agents sync.Map
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		agents.Store(req.UserAgent(), true)
+		h.ServeHTTP(w, req)
+	}))
+	t.Cleanup(srv.Close)
+	repo, err := gitrepo.OpenMirror(srv.URL+"/"+filepath.Base(o.Dir), t.TempDir(), gitrepo.Credentials{})
+	require.NoError(t, err)
+	require.NoError(t, repo.Fetch(context.Background()))
+	_, err = repo.RemoteHeads(context.Background())
+	require.NoError(t, err)
+	seen := 0
+	agents.Range(func(k, _ any) bool {
+		assert.Equal(t, version.UserAgent(), k)
+		seen++
+		return true
+	})
+	assert.Equal(t, 1, seen)
 }
