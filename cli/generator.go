@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/shopset/shopset/argoapps"
 	"github.com/shopset/shopset/generator"
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/inventory"
@@ -18,7 +21,7 @@ func newGenerator(env Env) *cobra.Command {
 		Short: "The Argo CD ApplicationSet plugin generator",
 	}
 	cfg := generator.Config{}
-	var listen string
+	var listen, kubeconfig, argoNamespace string
 	serve := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve ShopSets to Argo CD's plugin generator from the inventory in Git",
@@ -36,6 +39,26 @@ It fails closed: a failure is never answered with an empty list. Endpoints:
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logger = slog.New(slog.NewJSONHandler(env.Stderr, nil))
+			restCfg, ok, err := argoapps.RESTConfig(kubeconfig, env.Getenv)
+			if err != nil {
+				return err
+			}
+			if ok {
+				apps, err := argoapps.New(restCfg, argoNamespace)
+				if err != nil {
+					return err
+				}
+				go apps.Run(cmd.Context())
+				cfg.Applications = apps
+				// Until the cache is filled, answers that need it are errors (503): wait
+				// for it a little, so the first snapshot has what it needs.
+				syncCtx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
+				synced := apps.WaitForSync(syncCtx)
+				cancel()
+				cfg.Logger.Info("reading Argo CD's Applications", "namespace", argoNamespace, "synced", synced)
+			} else {
+				cfg.Logger.Warn("no Kubernetes access (not in a cluster, no --kubeconfig): the tier rewind guard is off")
+			}
 			srv, err := generator.New(cfg)
 			if err != nil {
 				return err
@@ -50,6 +73,8 @@ It fails closed: a failure is never answered with an empty list. Endpoints:
 	}
 	f := serve.Flags()
 	f.StringVar(&listen, "listen", ":8080", "address to serve on")
+	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig to read Argo CD's Applications with (default: the pod's service account when in a cluster)")
+	f.StringVar(&argoNamespace, "argocd-namespace", "argocd", "namespace of Argo CD's Applications")
 	f.StringArrayVar(&cfg.Repos, "repo", nil, "repository to serve, as Applications name it (repeatable; required)")
 	f.StringVar(&cfg.TokenFile, "token-file", "", "file holding the bearer token Argo CD sends (required)")
 	f.StringVar(&cfg.WebhookSecretFile, "webhook-secret-file", "", "file holding the push webhook secret (GitHub HMAC key, GitLab token); webhooks are refused without it")

@@ -215,7 +215,10 @@ func (a *argo) cli(ctx context.Context, s *suite, args ...string) (string, error
 
 // startGenerator runs `shopctl generator serve` with the flags of manifests/'s Deployment,
 // pointed at local paths, and returns its base URL and token.
-func (s *suite) startGenerator(in installation, repoURL string) (baseURL, token string) {
+//
+// kubeconfig authenticates as the generator's ServiceAccount (manifests/'s RBAC), which
+// in a cluster the pod's own token does: it reads the Applications with it.
+func (s *suite) startGenerator(in installation, repoURL, kubeconfig string) (baseURL, token string) {
 	s.t.Helper()
 	dep := in.find("Deployment", "shopset-generator")
 	require.NotNil(s.t, dep, "manifests/ has no Deployment shopset-generator")
@@ -246,7 +249,7 @@ func (s *suite) startGenerator(in installation, repoURL string) (baseURL, token 
 	require.Empty(s.t, local, "flags the suite sets that manifests/generator.yaml no longer passes")
 	// Faster than in production, so the suite's steps take seconds: how soon a call looks
 	// at the remote again, and how long a Git outage is served around.
-	args = append(args, "--ref-check-ttl=1s", "--max-stale=5s")
+	args = append(args, "--ref-check-ttl=1s", "--max-stale=5s", "--kubeconfig="+kubeconfig)
 	s.start("shopset-generator", filepath.Join(s.bin, "shopctl"), nil, args...)
 	baseURL = "http://" + addr(port)
 	s.waitHTTP(60*time.Second, baseURL+"/readyz", nil, http.StatusOK)

@@ -427,7 +427,13 @@ func (b *bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 // writeKubeconfig writes a kubeconfig for c, namespace as its context's namespace.
 func (s *suite) writeKubeconfig(c *cluster, namespace string) string {
 	s.t.Helper()
-	path := s.path("kubeconfig-" + c.name)
+	return s.writeKubeconfigAs(c, namespace, "kubeconfig-"+c.name, adminToken)
+}
+
+// writeKubeconfigAs writes a kubeconfig for c that authenticates with token, as file.
+func (s *suite) writeKubeconfigAs(c *cluster, namespace, file, token string) string {
+	s.t.Helper()
+	path := s.path(file)
 	cfg := fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
@@ -443,7 +449,7 @@ contexts:
 - name: e2e
   context: {cluster: e2e, user: admin, namespace: %s}
 current-context: e2e
-`, c.url, s.path("pki", "ca.crt"), adminToken, namespace)
+`, c.url, s.path("pki", "ca.crt"), token, namespace)
 	require.NoError(s.t, os.WriteFile(path, []byte(cfg), 0o600))
 	return path
 }

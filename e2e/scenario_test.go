@@ -18,10 +18,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/shopset/shopset/examples"
 	"github.com/shopset/shopset/generator"
@@ -93,7 +95,7 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 	s.step("start Argo CD "+version+" and the generator", func() {
 		s.installArgoCD(ctx, version, p.home, p.clusters)
 		p.argo = s.startArgoCD(version, p.home, redis, in)
-		baseURL, token := s.startGenerator(in, p.url)
+		baseURL, token := s.startGenerator(in, p.url, p.generatorKubeconfig(ctx, in))
 		p.gen = baseURL
 		p.applyInstall(ctx, in, baseURL, token)
 	})
@@ -219,6 +221,45 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 		p.checkApplications(ctx, cur)
 		p.git.SetDown(false)
 		p.waitAppSetError(ctx, "shopsets", "")
+		p.waitShopSets(ctx, cur)
+	})
+
+	s.step("5b. tier/dev pushed backwards is refused until a commit confirms it; nothing moves meanwhile", func() {
+		cur := p.inventory(ctx)
+		devApps := func() map[string]string {
+			out := map[string]string{}
+			for app, rev := range p.revisions(ctx) {
+				for _, s := range cur.ShopSets {
+					if "shopset-"+s.Name == app && s.Tier == "dev" {
+						out[app] = rev
+					}
+				}
+			}
+			return out
+		}
+		allAt := func(rev string) func() (bool, string) {
+			return func() (bool, string) {
+				revs := devApps()
+				for _, r := range revs {
+					if r != rev {
+						return false, fmt.Sprint(revs)
+					}
+				}
+				return len(revs) > 0, "no dev Applications"
+			}
+		}
+		// A change that leaves the images alone, deployed; then dev is forced back before it.
+		ahead := p.push(ctx, "tier/dev", map[string]string{"apps/NOTES": "a note\n"}, "A note on dev")
+		s.eventually(2*time.Minute, "dev's Applications to take the note", allAt(ahead))
+		back := strings.TrimSpace(p.repo.Git(t, "rev-parse", ahead+"^"))
+		p.repo.Git(t, "push", "--quiet", "--force", "origin", back+":refs/heads/tier/dev")
+		p.waitAppSetError(ctx, "shopsets", `tier rewind refused: tier "dev" would move back from `+ahead[:12])
+		assert.Equal(t, ahead, devApps()[fmt.Sprint("shopset-", firstOfTier(cur, "dev"))], "nothing moved")
+		p.checkShopSets(ctx, cur)
+
+		confirmed := p.push(ctx, "tier/dev", map[string]string{"apps/NOTES": ""}, "Take the note back\n\nShopset-Confirm-Rewind: dev")
+		p.waitAppSetError(ctx, "shopsets", "")
+		s.eventually(2*time.Minute, "dev's Applications to take the confirmed revision", allAt(confirmed))
 		p.waitShopSets(ctx, cur)
 	})
 
@@ -366,6 +407,28 @@ func (p *platform) shopctl(ctx context.Context, args ...string) string {
 	require.NoError(p.s.t, err)
 	p.s.t.Logf("shopctl %s:\n%s", strings.Join(args, " "), out)
 	return out
+}
+
+// generatorKubeconfig applies the generator's ServiceAccount, Role and RoleBinding of
+// manifests/ and returns a kubeconfig with a token of that ServiceAccount: the generator
+// reads Applications with exactly the rights the install gives it.
+func (p *platform) generatorKubeconfig(ctx context.Context, in installation) string {
+	t := p.s.t
+	var objs []*unstructured.Unstructured
+	for _, kind := range []string{"ServiceAccount", "Role", "RoleBinding"} {
+		o := in.find(kind, "shopset-generator")
+		require.NotNil(t, o, "manifests/ has no %s shopset-generator", kind)
+		o.SetNamespace("argocd")
+		objs = append(objs, o)
+	}
+	require.NoError(t, p.home.apply(ctx, "shopset", objs...))
+	client, err := kubernetes.NewForConfig(p.home.config)
+	require.NoError(t, err)
+	expires := int64(3 * 3600)
+	tr, err := client.CoreV1().ServiceAccounts("argocd").CreateToken(ctx, "shopset-generator",
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &expires}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	return p.s.writeKubeconfigAs(p.home, "argocd", "kubeconfig-generator", tr.Status.Token)
 }
 
 // applyInstall applies the objects of manifests/ that mean something out of a cluster:
@@ -654,4 +717,14 @@ func filter(sets []inventory.ShopSet, tier string) []inventory.ShopSet {
 		}
 	}
 	return out
+}
+
+// firstOfTier names the first ShopSet of tier in the inventory.
+func firstOfTier(inv *inventory.Inventory, tier string) string {
+	for _, s := range inv.ShopSets {
+		if s.Tier == tier {
+			return s.Name
+		}
+	}
+	return ""
 }

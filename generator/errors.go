@@ -18,6 +18,8 @@ var (
 	errForbidden    = errors.New("repository not served")
 	errRemoval      = errors.New("inventory refused")
 	errBusy         = errors.New("busy")
+	errRewind       = errors.New("tier rewind refused")
+	errArgoCD       = errors.New("Argo CD's Applications unavailable")
 )
 
 // statusTable maps error classes to HTTP status, first match wins. Everything else is a
@@ -34,6 +36,8 @@ var statusTable = []struct {
 	{snapshot.ErrInvalid, http.StatusUnprocessableEntity},
 	{errRemoval, http.StatusUnprocessableEntity},
 	{errBusy, http.StatusTooManyRequests},
+	{errRewind, http.StatusUnprocessableEntity},
+	{errArgoCD, http.StatusServiceUnavailable},
 	{gitrepo.ErrUnavailable, http.StatusServiceUnavailable},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable},
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/shopset/shopset/argoapps"
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/inventory"
 )
@@ -57,7 +58,17 @@ type Config struct {
 	// DefaultRevision and DefaultPath are the inventory's revision and path when a request
 	// does not name them; the server loads them at start and is ready once it has.
 	DefaultRevision, DefaultPath string
-	Logger                       *slog.Logger
+	// Applications reads what Argo CD has of the ShopSets' Applications (package
+	// argoapps). nil, without Kubernetes access, turns off what needs it: the rewind
+	// guard.
+	Applications Applications
+	Logger       *slog.Logger
+}
+
+// Applications is what the generator reads of Argo CD: the ShopSets' Applications, or
+// an error while that cannot be known (the cache not in sync with the API server).
+type Applications interface {
+	List() ([]argoapps.App, error)
 }
 
 // Defaults.

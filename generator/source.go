@@ -62,7 +62,9 @@ type view struct {
 	// errSince is when the current run of failed builds began.
 	errSince time.Time
 	// building is closed when the build in flight ends; nil when none runs.
-	building chan struct{}
+	// buildingFor is the source version that build is for.
+	building    chan struct{}
+	buildingFor uint64
 }
 
 func newSource(url string, cfg *Config, log *slog.Logger) (*source, error) {
@@ -217,28 +219,34 @@ func (s *source) get(ctx context.Context, key viewKey) (snap *snapshot.Snapshot,
 // asked for.
 func (s *source) getView(ctx context.Context, v *view) (snap *snapshot.Snapshot, stale bool, err error) {
 	checked, git := s.ensureFresh(ctx, false)
+	// A build that ended during this call is its answer, even one that failed in a way
+	// worth retrying (Git or Argo CD unavailable, v.built left 0): the next call retries,
+	// this one does not spin.
+	var ended uint64 // the version a build that ended during this call was for
 	for {
 		v.mu.Lock()
 		version := s.version.Load()
-		if version == 0 || v.built == version {
+		if version == 0 || v.built == version || ended == version {
 			defer v.mu.Unlock()
 			return v.serve(s.url, git, s.cfg.MaxStale)
 		}
 		if v.building == nil {
 			done := make(chan struct{})
-			v.building = done
+			v.building, v.buildingFor = done, version
 			v.mu.Unlock()
 			s.build(ctx, v, version, done)
+			ended = version
 			continue
 		}
 		if v.good != nil && !checked {
 			defer v.mu.Unlock()
 			return v.serve(s.url, git, s.cfg.MaxStale)
 		}
-		done := v.building
+		done, doneFor := v.building, v.buildingFor
 		v.mu.Unlock()
 		select {
 		case <-done:
+			ended = doneFor
 		case <-ctx.Done():
 			return nil, false, fmt.Errorf("%w: waiting for the snapshot: %w", gitrepo.ErrUnavailable, ctx.Err())
 		}
@@ -321,6 +329,9 @@ func (s *source) build(ctx context.Context, v *view, version uint64, done chan s
 	snap, err := s.snapshot(buildCtx, v.key)
 	if err == nil {
 		err = s.guardRemoval(buildCtx, snap)
+	}
+	if err == nil {
+		err = s.guardRewind(buildCtx, snap)
 	}
 
 	v.mu.Lock()

@@ -68,6 +68,7 @@ func TestInstall(t *testing.T) {
 		"ConfigMap/shopset-generator",
 		"Secret/shopset-generator", "ConfigMap/shopset-cmp-plugin", "Deployment/argocd-repo-server",
 		"ConfigMap/argocd-cmd-params-cm", "AppProject/shopsets",
+		"ServiceAccount/shopset-generator", "Role/shopset-generator", "RoleBinding/shopset-generator",
 	}, names)
 
 	t.Run("CMP plugin ConfigMap carries plugin.yaml", func(t *testing.T) {
@@ -82,6 +83,20 @@ func TestInstall(t *testing.T) {
 		assert.Equal(t, "/readyz", value(t, c, "readinessProbe", "httpGet", "path"))
 		assert.Equal(t, "/healthz", value(t, c, "livenessProbe", "httpGet", "path"))
 		assert.Equal(t, "512Mi", value(t, c, "resources", "limits", "memory"))
+	})
+
+	// The generator reads Applications and nothing else, and writes nothing.
+	t.Run("generator reads Applications only", func(t *testing.T) {
+		d := &objs["Deployment/shopset-generator"].RNode
+		assert.Equal(t, "shopset-generator", value(t, d, "spec", "template", "spec", "serviceAccountName"))
+		rules := get(t, &objs["Role/shopset-generator"].RNode, "rules")
+		require.Len(t, rules.Content(), 1)
+		rule, err := yaml.NewRNode(rules.Content()[0]).MarshalJSON()
+		require.NoError(t, err)
+		assert.JSONEq(t, `{"apiGroups":["argoproj.io"],"resources":["applications"],"verbs":["get","list","watch"]}`, string(rule))
+		binding := &objs["RoleBinding/shopset-generator"].RNode
+		assert.Equal(t, "shopset-generator", value(t, binding, "roleRef", "name"))
+		assert.Equal(t, "shopset-generator", value(t, binding, "subjects", "[name=shopset-generator]", "name"))
 	})
 
 	// Two replicas on distinct nodes where the cluster can, and one kept through a drain.

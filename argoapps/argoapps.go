@@ -1,0 +1,196 @@
+// Package argoapps reads Argo CD's Applications through the Kubernetes API, read only:
+// a watch cache (a client-go informer) of the Applications in Argo CD's namespace that
+// carry the shopset.io/name label, so the generator knows what each ShopSet's
+// Application runs without asking the API server on every request. It never writes, and
+// it keeps argo-cd's own packages out of the binary: Applications are read as
+// unstructured objects.
+//
+//	r, err := argoapps.New(restConfig, "argocd")
+//	go r.Run(ctx)
+//	apps, err := r.List() // an error until the cache has synced, or while it cannot
+package argoapps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// GVR is the resource of Argo CD's Applications.
+var GVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}
+
+// Labels the ApplicationSet templates put on a ShopSet's Application.
+const (
+	LabelName = "shopset.io/name"
+	LabelTier = "shopset.io/tier"
+)
+
+// ErrNotSynced is the error of a List before the cache has synced, or after the watch
+// has failed for longer than the reader's patience: the caller must not act on it.
+var ErrNotSynced = errors.New("the Applications cache is not in sync with the Kubernetes API")
+
+// App is what the generator reads of one ShopSet's Application.
+type App struct {
+	// Name is the Application's name; ShopSet and Tier its shopset.io labels.
+	Name, ShopSet, Tier string
+	// TargetRevision is spec.source.targetRevision: the revision the generator gave it.
+	TargetRevision string
+	// SyncRevision and SyncStatus are status.sync: the revision it is synced to and
+	// whether it is in sync (Synced, OutOfSync, Unknown).
+	SyncRevision, SyncStatus string
+	// Health is status.health.status (Healthy, Progressing, Degraded, ...).
+	Health string
+	// SyncedAt is when its last sync operation finished (status.operationState).
+	SyncedAt time.Time
+	// History lists the revisions it was deployed at, oldest first (status.history).
+	History []string
+}
+
+// FromUnstructured reads an Application object.
+func FromUnstructured(u *unstructured.Unstructured) (App, error) {
+	str := func(fields ...string) string {
+		s, _, _ := unstructured.NestedString(u.Object, fields...)
+		return s
+	}
+	a := App{
+		Name:           u.GetName(),
+		ShopSet:        u.GetLabels()[LabelName],
+		Tier:           u.GetLabels()[LabelTier],
+		TargetRevision: str("spec", "source", "targetRevision"),
+		SyncRevision:   str("status", "sync", "revision"),
+		SyncStatus:     str("status", "sync", "status"),
+		Health:         str("status", "health", "status"),
+	}
+	if a.ShopSet == "" {
+		return App{}, fmt.Errorf("application %q has no %s label", a.Name, LabelName)
+	}
+	if t := str("status", "operationState", "finishedAt"); t != "" {
+		at, err := time.Parse(time.RFC3339, t)
+		if err != nil {
+			return App{}, fmt.Errorf("application %q: status.operationState.finishedAt: %w", a.Name, err)
+		}
+		a.SyncedAt = at
+	}
+	history, _, _ := unstructured.NestedSlice(u.Object, "status", "history")
+	for _, h := range history {
+		if m, ok := h.(map[string]any); ok {
+			if rev, ok := m["revision"].(string); ok {
+				a.History = append(a.History, rev)
+			}
+		}
+	}
+	return a, nil
+}
+
+// Reader is the watch cache. It is safe for concurrent use.
+type Reader struct {
+	informer cache.SharedIndexInformer
+
+	mu       sync.Mutex
+	watchErr error
+	// errVersion is the cache's resource version when the watch failed: the cache is
+	// current again once it has listed or watched past it.
+	errVersion string
+}
+
+// New makes a Reader of the Applications in namespace; nothing is read until Run.
+func New(cfg *rest.Config, namespace string) (*Reader, error) {
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	return NewWithClient(client, namespace), nil
+}
+
+// NewWithClient is New with a dynamic client given.
+func NewWithClient(client dynamic.Interface, namespace string) *Reader {
+	f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(client, 10*time.Minute, namespace,
+		func(o *metav1.ListOptions) { o.LabelSelector = LabelName })
+	r := &Reader{informer: f.ForResource(GVR).Informer()}
+	_ = r.informer.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.watchErr, r.errVersion = err, r.informer.LastSyncResourceVersion()
+	})
+	return r
+}
+
+// Run fills and keeps the cache until ctx ends.
+func (r *Reader) Run(ctx context.Context) { r.informer.Run(ctx.Done()) }
+
+// WaitForSync waits until the cache has been filled once, or ctx ends.
+func (r *Reader) WaitForSync(ctx context.Context) bool {
+	return cache.WaitForCacheSync(ctx.Done(), r.informer.HasSynced)
+}
+
+// List returns every ShopSet Application in the cache. It fails with ErrNotSynced
+// before the cache has synced and while the watch is failing: a cache that may be
+// behind must not be taken for what Argo CD has.
+func (r *Reader) List() ([]App, error) {
+	if !r.informer.HasSynced() {
+		return nil, ErrNotSynced
+	}
+	if err := r.current(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotSynced, err)
+	}
+	var out []App
+	for _, o := range r.informer.GetStore().List() {
+		u, ok := o.(*unstructured.Unstructured)
+		if !ok {
+			continue
+		}
+		a, err := FromUnstructured(u)
+		if err != nil {
+			continue // not a ShopSet's Application after all: the label selector says it is
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// current is the watch's failure while the cache has not moved past it: the API server
+// unreachable, or Applications not readable. A failed watch is retried by the informer;
+// a list or watch that succeeds moves the resource version on (the API server's version
+// moves with any write in the cluster), and that ends the failure.
+func (r *Reader) current() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.watchErr == nil {
+		return nil
+	}
+	if v := r.informer.LastSyncResourceVersion(); v != "" && v != r.errVersion {
+		r.watchErr = nil
+		return nil
+	}
+	return r.watchErr
+}
+
+// RESTConfig finds how to reach the Kubernetes API: the kubeconfig file when one is
+// given, else the pod's own service account when running in a cluster; ok is false when
+// there is neither (the generator then runs without reading Applications).
+func RESTConfig(kubeconfig string, getenv func(string) string) (cfg *rest.Config, ok bool, err error) {
+	switch {
+	case kubeconfig != "":
+		cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
+	case getenv("KUBERNETES_SERVICE_HOST") != "":
+		cfg, err = rest.InClusterConfig()
+	default:
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("kubernetes configuration: %w", err)
+	}
+	cfg.UserAgent = "shopset-generator"
+	return cfg, true, nil
+}

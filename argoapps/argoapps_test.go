@@ -1,0 +1,107 @@
+package argoapps_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/shopset/shopset/argoapps"
+)
+
+// application is an Application as Argo CD v2.14 keeps it after two syncs (trimmed to the
+// fields read, and a few beside them).
+const application = `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: shopset-c-2
+  namespace: argocd
+  labels:
+    shopset.io/name: c-2
+    shopset.io/tier: dev
+spec:
+  project: shopsets
+  destination: {server: https://c.k8s.example, namespace: shopset-c-2}
+  source:
+    repoURL: https://git.shop.example/platform.git
+    targetRevision: "2222222222222222222222222222222222222222"
+    path: .
+    plugin: {name: shopset}
+status:
+  sync:
+    status: Synced
+    revision: "2222222222222222222222222222222222222222"
+  health:
+    status: Healthy
+  operationState:
+    phase: Succeeded
+    startedAt: "2026-12-02T11:59:50Z"
+    finishedAt: "2026-12-02T12:00:00Z"
+  history:
+    - {id: 0, revision: "1111111111111111111111111111111111111111", deployedAt: "2026-12-01T10:00:00Z"}
+    - {id: 1, revision: "2222222222222222222222222222222222222222", deployedAt: "2026-12-02T12:00:00Z"}
+`
+
+func object(t *testing.T, y string) *unstructured.Unstructured {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, sigsyaml.Unmarshal([]byte(y), &m))
+	return &unstructured.Unstructured{Object: m}
+}
+
+func TestFromUnstructured(t *testing.T) {
+	a, err := argoapps.FromUnstructured(object(t, application))
+	require.NoError(t, err)
+	assert.Equal(t, argoapps.App{
+		Name: "shopset-c-2", ShopSet: "c-2", Tier: "dev",
+		TargetRevision: "2222222222222222222222222222222222222222",
+		SyncRevision:   "2222222222222222222222222222222222222222", SyncStatus: "Synced", Health: "Healthy",
+		SyncedAt: time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC),
+		History:  []string{"1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"},
+	}, a)
+
+	u := object(t, application)
+	u.SetLabels(nil)
+	_, err = argoapps.FromUnstructured(u)
+	assert.ErrorContains(t, err, "no shopset.io/name label")
+
+	u = object(t, application)
+	require.NoError(t, unstructured.SetNestedField(u.Object, "yesterday", "status", "operationState", "finishedAt"))
+	_, err = argoapps.FromUnstructured(u)
+	assert.ErrorContains(t, err, "finishedAt")
+}
+
+// The reader's cache, filled through client-go's fake dynamic client: a stand-in for the
+// API server here (the end-to-end suite reads real Applications from a real one).
+func TestReaderListsShopSetApplications(t *testing.T) {
+	other := object(t, application)
+	other.SetName("not-a-shopset")
+	other.SetLabels(map[string]string{"app": "x"})
+	elsewhere := object(t, application)
+	elsewhere.SetNamespace("other")
+	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{argoapps.GVR: "ApplicationList"},
+		object(t, application), other, elsewhere)
+	r := argoapps.NewWithClient(client, "argocd")
+
+	_, err := r.List()
+	require.ErrorIs(t, err, argoapps.ErrNotSynced, "nothing is known before the cache has synced")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Run(ctx)
+	waitCtx, stop := context.WithTimeout(ctx, 10*time.Second)
+	defer stop()
+	require.True(t, r.WaitForSync(waitCtx))
+	apps, err := r.List()
+	require.NoError(t, err)
+	require.Len(t, apps, 1)
+	assert.Equal(t, "c-2", apps[0].ShopSet)
+}
