@@ -38,7 +38,7 @@ type TierStatus struct {
 	Waiting []gitrepo.Commit `json:"waiting"`
 	// Held lists the commits on the branch that the tier does not deploy because the tier
 	// below does not carry them (pushed straight to this tier), newest first.
-	Held     []gitrepo.Commit `json:"held"`
+	Held []gitrepo.Commit `json:"held"`
 	// WaitingCut and HeldCut say that a list stops at snapshot.MaxHeld and there are more.
 	WaitingCut bool      `json:"waitingCut,omitempty"`
 	HeldCut    bool      `json:"heldCut,omitempty"`
