@@ -49,6 +49,9 @@ const overlayDir = ".shopset-overlay"
 const (
 	MaxCheckoutBytes   = 256 << 20
 	MaxCheckoutEntries = 100000
+	// MaxManifestFileBytes bounds one YAML or JSON file: Kubernetes keeps no object
+	// over 1.5 MB, and Kustomize's parse of a file of tens of megabytes runs for minutes.
+	MaxManifestFileBytes = 4 << 20
 )
 
 // maxSymlinkDepth bounds directory symlinks followed inside each other, so a loop of
@@ -468,6 +471,10 @@ func (c *copier) copyFile(p, to string) error {
 	}
 	switch ext := path.Ext(p); {
 	case ext == ".yaml" || ext == ".yml" || ext == ".json":
+		if len(b) > MaxManifestFileBytes {
+			return fmt.Errorf("%s is %d MiB, more than the %d MiB a manifest file may be (Kubernetes keeps no object over 1.5 MB)",
+				p, len(b)>>20, MaxManifestFileBytes>>20)
+		}
 		for _, m := range kindPattern.FindAllSubmatch(b, -1) {
 			c.kinds[string(m[1])] = true
 		}
