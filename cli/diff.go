@@ -205,11 +205,13 @@ func (o *diffOptions) compare(ctx context.Context) (*review.Report, []policyChec
 	return compareWithPolicies(ctx, r, b, h, opts)
 }
 
-// compareWithPolicies compares the two sides and checks the head side's policies.
+// compareWithPolicies compares the two sides and checks the head side's policies: one
+// cache of trees serves both, and the check reads the renders the comparison made.
 func compareWithPolicies(ctx context.Context, r *gitrepo.Repo, b, h review.Side, opts review.Options) (*review.Report, []policyCheck, error) {
+	opts.Trees = review.NewTrees(r)
 	report, err := review.Compare(ctx, r, b, h, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	return report, checkHeadPolicies(ctx, r, report), nil
+	return report, checkHeadPolicies(ctx, opts.Trees, report), nil
 }

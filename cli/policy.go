@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/policy"
 	"github.com/shopset/shopset/render"
 	"github.com/shopset/shopset/review"
@@ -93,7 +92,7 @@ func runPolicyTests(ctx context.Context, w io.Writer, dir string) error {
 // checkouts reads each commit's tree once and compiles its policies once, for commands
 // that render and check many ShopSets of a few tier commits.
 type checkouts struct {
-	repo    *gitrepo.Repo
+	trees   *review.Trees
 	commits map[string]checkout
 }
 
@@ -108,7 +107,7 @@ func (c *checkouts) get(ctx context.Context, commit string) (fs.FS, loaded, erro
 	if co, ok := c.commits[commit]; ok {
 		return co.tree, co.loaded, nil
 	}
-	tree, err := c.repo.Tree(ctx, commit)
+	tree, err := c.trees.Tree(ctx, commit)
 	if err != nil {
 		return nil, loaded{}, err
 	}
@@ -159,7 +158,7 @@ type policyCheck struct {
 // differ, every ShopSet whose parameters as policies see them changed (a configuration's
 // maxMemoryLimit in the inventory) and every ShopSet of a tier whose revision moved (its
 // policies may have): what the plugin would refuse once the change is merged.
-func checkHeadPolicies(ctx context.Context, r *gitrepo.Repo, report *review.Report) []policyCheck {
+func checkHeadPolicies(ctx context.Context, trees *review.Trees, report *review.Report) []policyCheck {
 	inReport := map[string]bool{}
 	for _, s := range report.ShopSets {
 		if s.Head != nil {
@@ -171,7 +170,7 @@ func checkHeadPolicies(ctx context.Context, r *gitrepo.Repo, report *review.Repo
 		baseParams[s.Name] = policy.Params(render.FromInventory(report.Base.Inventory, s))
 	}
 	head := report.Head
-	commits := checkouts{repo: r}
+	commits := checkouts{trees: trees}
 	var out []policyCheck
 	for _, t := range head.Inventory.Tiers {
 		for _, s := range head.Inventory.ShopSets {

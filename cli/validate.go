@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/render"
+	"github.com/shopset/shopset/review"
 )
 
 func newValidate(env Env) *cobra.Command {
@@ -76,7 +77,7 @@ func validateRenders(ctx context.Context, env Env, f *repoFlags) error {
 	}
 	defer cleanup()
 	var errs []error
-	commits := checkouts{repo: repo}
+	commits := checkouts{trees: review.NewTrees(repo)}
 	for _, s := range snap.Inventory.ShopSets {
 		tier, _ := snap.Tier(s.Tier)
 		tree, policies, err := commits.get(ctx, tier.Pinned)

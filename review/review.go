@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/inventory"
@@ -134,6 +135,8 @@ type Options struct {
 	Context int
 	// Workers bounds the renders running at once; 0 means one per CPU.
 	Workers int
+	// Trees is the cache of trees to read through; nil means one of Compare's own.
+	Trees *Trees
 }
 
 // movedShops lists the shops whose ShopSets differ between two placements.
@@ -230,7 +233,10 @@ func Compare(ctx context.Context, repo *gitrepo.Repo, base, head Side, opts Opti
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	trees := &treeCache{repo: repo, trees: map[string]fs.FS{}, hashes: map[string]string{}}
+	if opts.Trees == nil {
+		opts.Trees = NewTrees(repo)
+	}
+	trees := &treeCache{Trees: opts.Trees, hashes: map[string]string{}}
 
 	bs, err := sides(base)
 	if err != nil {
@@ -351,22 +357,43 @@ func paramsKey(p render.ShopSet) []string {
 }
 
 // treeCache reads each commit's tree once and hashes its content.
-type treeCache struct {
-	repo   *gitrepo.Repo
-	trees  map[string]fs.FS
-	hashes map[string]string
+// Trees reads the tree of each commit once, for a comparison and for whatever reads the
+// same commits after it (shopctl diff's policy check). It is safe for concurrent use.
+type Trees struct {
+	repo  *gitrepo.Repo
+	mu    sync.Mutex
+	trees map[string]fs.FS
 }
 
-func (c *treeCache) tree(ctx context.Context, commit string) (fs.FS, error) {
-	if t, ok := c.trees[commit]; ok {
+// NewTrees makes an empty cache of repo's trees.
+func NewTrees(repo *gitrepo.Repo) *Trees { return &Trees{repo: repo, trees: map[string]fs.FS{}} }
+
+// Tree returns commit's tree, read on first use.
+func (c *Trees) Tree(ctx context.Context, commit string) (fs.FS, error) {
+	c.mu.Lock()
+	t, ok := c.trees[commit]
+	c.mu.Unlock()
+	if ok {
 		return t, nil
 	}
 	t, err := c.repo.Tree(ctx, commit)
 	if err != nil {
 		return nil, err
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.trees[commit] = t
 	return t, nil
+}
+
+// treeCache is a comparison's trees and their content hashes.
+type treeCache struct {
+	*Trees
+	hashes map[string]string
+}
+
+func (c *treeCache) tree(ctx context.Context, commit string) (fs.FS, error) {
+	return c.Tree(ctx, commit)
 }
 
 // key hashes a ShopSet's render inputs: its parameters and its tier tree's content.
