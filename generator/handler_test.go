@@ -10,7 +10,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/shopset/shopset/generator"
 	"github.com/shopset/shopset/version"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -244,10 +246,9 @@ func TestWebhookBoundsConcurrentReads(t *testing.T) {
 			code, _ := send(r)
 			done <- code
 		}()
-		// The server has started reading this body once the write returns.
-		_, err := w.Write([]byte("{"))
-		require.NoError(t, err)
 	}
+	// Both deliveries hold a slot, waiting on their bodies.
+	require.Eventually(t, func() bool { return generator.WebhookReaders(f.gen) == 2 }, 10*time.Second, time.Millisecond)
 	code, err := send(strings.NewReader("{}"))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusTooManyRequests, code)
