@@ -337,10 +337,8 @@ func TestGenerateStopsWhenCanceled(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	var out bytes.Buffer
-	start := time.Now()
 	err := plugin.Generate(ctx, getenv(fullEnv()), dir, &out, io.Discard)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `shopset "a-1": render stopped: context deadline exceeded`)
-	assert.Less(t, time.Since(start), 2*time.Second)
 	assert.Empty(t, out.String())
 }

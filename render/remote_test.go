@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -207,11 +206,9 @@ func TestRenderBounds(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			start := time.Now()
 			_, err := render.Render(with(tc.files), shopset("production"))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.wantErr)
-			assert.Less(t, time.Since(start), 10*time.Second)
 		})
 	}
 
@@ -233,9 +230,7 @@ func TestRenderBounds(t *testing.T) {
 	root, err := os.OpenRoot(dir)
 	require.NoError(t, err)
 	defer root.Close()
-	start := time.Now()
 	_, err = render.Render(root.FS(), shopset("production"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "more than 100000 files, directories and links")
-	assert.Less(t, time.Since(start), 30*time.Second)
 }
