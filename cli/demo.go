@@ -57,7 +57,7 @@ it lists the ShopSets per tier and cluster with their pinned revisions
 			}
 			defer cleanup()
 			fmt.Fprintf(w, "\n# shopctl list --repo %s -o wide\n", repoDir)
-			if err := printList(w, "wide", snap.Params); err != nil {
+			if err := printList(w, "wide", false, snap.Params); err != nil {
 				return err
 			}
 			fmt.Fprintf(w, "\n# shopctl render %s --repo %s\n", name, repoDir)

@@ -78,8 +78,8 @@ differences, 1 with differences, 2 on trouble, as for diff(1).
 			return o.run(cmd.Context(), env)
 		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &ExitError{Code: diffTrouble, Err: err}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &ExitError{Code: diffTrouble, Err: fmt.Errorf("%w\nSee '%s --help'", err, c.CommandPath())}
 	})
 	o.repo.add(cmd)
 	f := cmd.Flags()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -60,4 +61,30 @@ func TestVersion(t *testing.T) {
 	r = run(t, nil, "version")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Regexp(t, `^shopctl \S+\ncommit \S+.*\ndate \S+\ngo1\.`, r.stdout)
+}
+
+// list's filters, -o name and --no-headers, as kubectl's habits go.
+func TestListFiltersAndFormats(t *testing.T) {
+	r := run(t, nil, "list", "-f", exampleInventory, "--tier", "prod", "-o", "name")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "shopset/a-2\nshopset/b-1\nshopset/c-3\n", r.stdout)
+
+	r = run(t, nil, "list", "-f", exampleInventory, "--tier", "dev,beta", "--cluster", "cluster-c", "--no-headers")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stdout, "TIER")
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		assert.Contains(t, line, "cluster-c", line)
+	}
+
+	r = run(t, nil, "list", "-f", exampleInventory, "--configuration", "prodution")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "error: unknown configuration \"prodution\" (known: production, staging)\n", r.stderr)
+
+	r = run(t, nil, "list", "--bogus")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "error: unknown flag: --bogus\nSee 'shopctl list --help'\n", r.stderr)
+
+	r = run(t, nil, "render", "a-3", "-f", exampleInventory)
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "error: shopset \"a-3\" not found in ../examples/shopsets.yaml (did you mean a-1, a-2, c-3?)\n", r.stderr)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -19,45 +20,114 @@ func newList(env Env) *cobra.Command {
 	var (
 		path, output string
 		repo         repoFlags
+		noHeaders    bool
+		filter       listFilter
 	)
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the ShopSets grouped by tier (lowest first), then cluster",
 		Long: `list prints the ShopSets of an inventory, grouped by tier (lowest first), then cluster.
 With --repo it reads the inventory and the tier branches from Git the way the generator does,
-and -o json|yaml prints exactly the generator's parameter sets, pinned revisions included.`,
+and -o json|yaml prints exactly the generator's parameter sets, pinned revisions included.
+--tier, --cluster and --configuration select, as the generator's filters do; -o name
+prints shopset/NAME lines for scripts.
+
+  shopctl list
+  shopctl list --tier prod -o wide
+  shopctl list --repo . --cluster cluster-a -o json
+  shopctl list --configuration staging -o name --no-headers`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var (
+				inv    *inventory.Inventory
+				params []snapshot.Params
+			)
 			if repo.repo != "" {
 				snap, _, cleanup, err := repo.snapshot(cmd.Context())
 				if err != nil {
 					return err
 				}
 				defer cleanup()
-				return printList(env.Stdout, output, snap.Params)
+				inv, params = snap.Inventory, snap.Params
+			} else {
+				var err error
+				if inv, err = inventory.Load(path); err != nil {
+					return err
+				}
+				params = snapshot.Parameters(inv, routing.Place(inv), "", nil)
 			}
-			inv, err := inventory.Load(path)
+			selected, err := filter.apply(inv, params)
 			if err != nil {
 				return err
 			}
-			return printList(env.Stdout, output, snapshot.Parameters(inv, routing.Place(inv), "", nil))
+			return printList(env.Stdout, output, noHeaders, selected)
 		},
 	}
 	addInventoryFlag(cmd, &path)
 	repo.add(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: table (default), wide, json or yaml")
+	f := cmd.Flags()
+	f.StringVarP(&output, "output", "o", "", "output format: table (default), wide, name, json or yaml")
+	f.BoolVar(&noHeaders, "no-headers", false, "with table and wide: print no header line")
+	f.StringSliceVar(&filter.tiers, "tier", nil, "only these tiers (repeatable, or comma-separated)")
+	f.StringSliceVar(&filter.clusters, "cluster", nil, "only these clusters")
+	f.StringSliceVar(&filter.configurations, "configuration", nil, "only these configurations")
+	cmd.MarkFlagsMutuallyExclusive("inventory", "repo")
 	return cmd
 }
 
-func printList(w io.Writer, output string, recs []snapshot.Params) error {
+// listFilter selects ShopSets as the generator's filters do: every name must be in the
+// inventory, so a typo is an error rather than an empty list.
+type listFilter struct{ tiers, clusters, configurations []string }
+
+func (f listFilter) apply(inv *inventory.Inventory, params []snapshot.Params) ([]snapshot.Params, error) {
+	var tiers, clusters, configurations []string
+	for _, t := range inv.Tiers {
+		tiers = append(tiers, t.Name)
+	}
+	for _, c := range inv.Clusters {
+		clusters = append(clusters, c.Name)
+	}
+	for _, c := range inv.Configurations {
+		configurations = append(configurations, c.Name)
+	}
+	for _, check := range []struct {
+		what         string
+		names, known []string
+	}{{"tier", f.tiers, tiers}, {"cluster", f.clusters, clusters}, {"configuration", f.configurations, configurations}} {
+		for _, n := range check.names {
+			if !slices.Contains(check.known, n) {
+				return nil, fmt.Errorf("unknown %s %q (known: %s)", check.what, n, strings.Join(check.known, ", "))
+			}
+		}
+	}
+	match := func(names []string, v string) bool { return len(names) == 0 || slices.Contains(names, v) }
+	out := make([]snapshot.Params, 0, len(params))
+	for _, p := range params {
+		if match(f.tiers, p.Tier) && match(f.clusters, p.Cluster.Name) && match(f.configurations, p.Configuration) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func printList(w io.Writer, output string, noHeaders bool, recs []snapshot.Params) error {
 	switch output {
+	case "name":
+		for _, r := range recs {
+			if _, err := fmt.Fprintf(w, "shopset/%s\n", r.Name); err != nil {
+				return err
+			}
+		}
+		return nil
 	case "", "table", "wide":
 		tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
 		header := "TIER\tCLUSTER\tNAME\tCONFIGURATION\tNAMESPACE\tCOMPONENTS"
 		if output == "wide" {
 			header += "\tBRANCH\tREVISION\tSYNC\tFAILURE DOMAIN\tSTATE\tSERVER"
 		}
-		fmt.Fprintln(tw, header)
+		if !noHeaders {
+			fmt.Fprintln(tw, header)
+		}
 		for _, r := range recs {
 			components := strings.Join(r.Components, ",")
 			if components == "" {
@@ -88,6 +158,6 @@ func printList(w io.Writer, output string, recs []snapshot.Params) error {
 		}
 		return enc.Close()
 	default:
-		return fmt.Errorf("unknown output format %q (want table, wide, json or yaml)", output)
+		return fmt.Errorf("unknown output format %q (want table, wide, name, json or yaml)", output)
 	}
 }

@@ -312,7 +312,7 @@ func TestDiffErrors(t *testing.T) {
 			want: "error: --to goes with --promote"},
 		{name: "an argument", args: []string{"--promote", "beta", "extra"},
 			want: `error: unknown command "extra" for "shopctl diff"`},
-		{name: "unknown flag", args: []string{"--bogus"}, want: "error: unknown flag: --bogus"},
+		{name: "unknown flag", args: []string{"--bogus"}, want: "error: unknown flag: --bogus\nSee 'shopctl diff --help'"},
 		{name: "unknown output", args: []string{"--base", "main", "--head", "main", "-o", "html"},
 			want: `error: unknown output format "html" (want text or markdown)`},
 		{name: "render failure", args: []string{"--base", "main", "--head", "broken"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -113,7 +114,7 @@ func (o *renderOptions) run(ctx context.Context, env Env) error {
 	}
 	s, ok := inv.ShopSet(o.name)
 	if !ok {
-		return fmt.Errorf("shopset %q not found in %s", o.name, o.path)
+		return fmt.Errorf("shopset %q not found in %s%s", o.name, o.path, didYouMean(inv.SimilarShopSets(o.name)))
 	}
 	if o.showOverlay {
 		out, err := render.Overlay(render.FromInventory(inv, s))
@@ -145,7 +146,7 @@ func renderFromRepo(ctx context.Context, env Env, f *repoFlags, name string, sho
 	defer cleanup()
 	s, ok := snap.Inventory.ShopSet(name)
 	if !ok {
-		return fmt.Errorf("shopset %q not found in %s at %s", name, f.path, f.revision)
+		return fmt.Errorf("shopset %q not found in %s at %s%s", name, f.path, f.revision, didYouMean(snap.Inventory.SimilarShopSets(name)))
 	}
 	params := render.FromInventory(snap.Inventory, s)
 	if showOverlay {
@@ -181,4 +182,12 @@ func loadInventory(ctx context.Context, path string, repo *repoFlags) (*inventor
 	}
 	cleanup()
 	return m.Inventory, nil
+}
+
+// didYouMean suggests names, or says nothing when there are none.
+func didYouMean(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return " (did you mean " + strings.Join(names, ", ") + "?)"
 }

@@ -735,3 +735,18 @@ func TestShopSetNames(t *testing.T) {
 		assert.Error(t, err, "%q", bad)
 	}
 }
+
+func TestSimilarShopSets(t *testing.T) {
+	inv, err := inventory.Load("../examples/shopsets.yaml")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name string
+		want []string
+	}{
+		{"a-3", []string{"a-1", "a-2", "c-3"}},
+		{"c2", []string{"c-2"}},
+		{"zzzzzz", nil},
+	} {
+		assert.Equal(t, tc.want, inv.SimilarShopSets(tc.name), tc.name)
+	}
+}
