@@ -43,6 +43,10 @@ The shops that move are printed.`,
 			if err != nil {
 				return err
 			}
+			if c, ok := before.Cluster(args[0]); ok && c.State == state {
+				fmt.Fprintf(env.Stdout, "%s: cluster %s is already %s: nothing changed\n", path, args[0], state)
+				return nil
+			}
 			edited, err := inventory.SetClusterState(path, data, args[0], state)
 			if err != nil {
 				return err
@@ -57,7 +61,11 @@ The shops that move are printed.`,
 					return err
 				}
 			}
-			fmt.Fprintf(env.Stdout, "%s: cluster %s is %s\n", path, args[0], state)
+			if dryRun {
+				fmt.Fprintf(env.Stdout, "%s: cluster %s would be %s (dry run: nothing changed)\n", path, args[0], state)
+			} else {
+				fmt.Fprintf(env.Stdout, "%s: cluster %s is %s\n", path, args[0], state)
+			}
 			printMoves(env.Stdout, moves)
 			return nil
 		},

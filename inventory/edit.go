@@ -12,7 +12,8 @@ import (
 // SetClusterState returns data with the named cluster's state set, changing only that
 // value (or adding one state line): comments, order and layout stay as people wrote them,
 // so the change reads in review as what it is. Setting a cluster without a state to
-// active changes nothing.
+// active changes nothing; setting one to active takes its state line out (active is the
+// default), so cordoning and uncordoning give back the file byte for byte.
 func SetClusterState(file string, data []byte, cluster string, state ClusterState) ([]byte, error) {
 	if err := validClusterState(string(state)); err != nil {
 		return nil, err
@@ -42,6 +43,19 @@ func SetClusterState(file string, data []byte, cluster string, state ClusterStat
 		}
 		start := offset(value.Line, value.Column)
 		end := start + scalarLength(data[start:])
+		if state == StateActive {
+			// Active is the default: take out what cordon put in, so that cordon and
+			// uncordon give back the file byte for byte.
+			keyStart := offset(key.Line, key.Column)
+			lineStart := offset(key.Line, 1)
+			if item.Style&yaml.FlowStyle == 0 && strings.TrimSpace(string(data[lineStart:keyStart])) == "" &&
+				bytes.HasPrefix(data[end:], []byte("\n")) {
+				return slices.Concat(data[:lineStart], data[end+1:]), nil
+			}
+			if item.Style&yaml.FlowStyle != 0 && bytes.HasSuffix(data[:keyStart], []byte(", ")) {
+				return slices.Concat(data[:keyStart-2], data[end:]), nil
+			}
+		}
 		return slices.Concat(data[:start], []byte(state), data[end:]), nil
 	}
 	if state == StateActive {

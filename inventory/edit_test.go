@@ -47,6 +47,18 @@ func TestSetClusterState(t *testing.T) {
 			want: "clusters:\n  - {name: cluster-a, server: https://a.k8s.example, failureDomain: onprem, state: cordoned}  # main DC\n",
 		},
 		{
+			name:    "uncordon takes a state line out",
+			in:      "clusters:\n  - name: cluster-a\n    state: cordoned\n    server: https://a\n",
+			cluster: "cluster-a", state: inventory.StateActive,
+			want: "clusters:\n  - name: cluster-a\n    server: https://a\n",
+		},
+		{
+			name:    "uncordon takes a flow state out",
+			in:      "clusters:\n  - {name: cluster-a, server: https://a, state: down}\n",
+			cluster: "cluster-a", state: inventory.StateActive,
+			want: "clusters:\n  - {name: cluster-a, server: https://a}\n",
+		},
+		{
 			name:    "uncordon a cluster without a state changes nothing",
 			in:      "clusters:\n  - name: cluster-a\n    server: https://a\n",
 			cluster: "cluster-a", state: inventory.StateActive,
@@ -96,6 +108,7 @@ func TestSetClusterStateRoundTrip(t *testing.T) {
 	for i := range inv.Clusters {
 		assert.Equal(t, inv.Clusters[i].State, back.Clusters[i].State)
 	}
+	assert.Equal(t, string(data), string(restored), "cordon then uncordon gives the file back byte for byte")
 }
 
 func mustRead(t *testing.T, path string) []byte {
