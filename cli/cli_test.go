@@ -225,3 +225,15 @@ func TestDemo(t *testing.T) {
 	assert.True(t, strings.HasSuffix(r.stdout, string(want)), "demo ends with the ShopSet's manifests")
 	assert.Contains(t, r.stdout, "TIER        CLUSTER     NAME   CONFIGURATION   NAMESPACE     COMPONENTS    BRANCH           REVISION")
 }
+
+// demo --keep refuses a directory with anything in it, before it writes there.
+func TestDemoKeepRefusesNonEmpty(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "mine.txt"), []byte("keep me\n"), 0o644))
+	r := run(t, nil, "demo", "--keep", dir)
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "error: --keep "+dir+": the directory is not empty; give a new or empty one\n", r.stderr)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "nothing was written")
+}

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -27,6 +29,16 @@ it lists the ShopSets per tier and cluster with their pinned revisions
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir := keep
+			if dir != "" {
+				// Refused before anything is written: the demo builds a repository there.
+				entries, err := os.ReadDir(dir)
+				if err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("--keep %s: %w", dir, err)
+				}
+				if len(entries) > 0 {
+					return fmt.Errorf("--keep %s: the directory is not empty; give a new or empty one", dir)
+				}
+			}
 			if dir == "" {
 				tmp, err := os.MkdirTemp("", "shopset-demo-")
 				if err != nil {
