@@ -23,8 +23,9 @@ func newPlan(env Env) *cobra.Command {
 		Short: "Show the update order, where shops are placed, and what moves if clusters are cordoned or down",
 		Long: `plan prints the order in which the inventory's tiers update (lowest first, with their
 clusters and ShopSets), how many shops each ShopSet serves and which shops are degraded
-(served by fewer failure domains than they ask for). With --cordon or --down it shows which
-shops would move, from which ShopSets to which, and which would become degraded:
+(served by fewer failure domains than they ask for) or unserved (by no ShopSet at all: plan
+then exits 1). With --cordon or --down it shows which shops would move, from which ShopSets
+to which, and which would become degraded or unserved:
 
   shopctl plan --cordon cluster-b`,
 		Args: cobra.NoArgs,
@@ -37,7 +38,13 @@ shops would move, from which ShopSets to which, and which would become degraded:
 			if err != nil {
 				return err
 			}
-			return printPlan(env.Stdout, output, p)
+			if err := printPlan(env.Stdout, output, p); err != nil {
+				return err
+			}
+			if n := len(p.Unserved); n > 0 {
+				return fmt.Errorf("%s no ShopSet would serve: %s", count(n, "shop"), strings.Join(p.Unserved, ", "))
+			}
+			return nil
 		},
 	}
 	addInventoryFlag(cmd, &path)
@@ -78,6 +85,9 @@ func printPlan(w io.Writer, output string, p *plan.Plan) error {
 		return err
 	}
 	fmt.Fprintf(w, "\nDEGRADED SHOPS: %s\n", listOrNone(p.Degraded))
+	if len(p.Unserved) > 0 {
+		fmt.Fprintf(w, "\nUNSERVED SHOPS: %s\n", listOrNone(p.Unserved))
+	}
 	if p.WhatIf != nil {
 		printMoves(w, p.Moves)
 		fmt.Fprintf(w, "\nNEWLY DEGRADED: %s\n", listOrNone(p.NewlyDegraded))

@@ -15,16 +15,25 @@ var testdata, _ = filepath.Abs("testdata")
 
 func TestPlan(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		args []string
+		name     string
+		args     []string
+		unserved string // the error when shops are left with no ShopSet
 	}{
-		{"plan.txt", []string{"plan", "-f", exampleInventory}},
-		{"plan-cordon-cluster-b.txt", []string{"plan", "-f", exampleInventory, "--cordon", "cluster-b"}},
-		{"plan-down-a-cordon-b.json", []string{"plan", "-f", exampleInventory, "--down", "cluster-a", "--cordon", "cluster-b", "-o", "json"}},
+		{"plan.txt", []string{"plan", "-f", exampleInventory}, ""},
+		{"plan-cordon-cluster-b.txt", []string{"plan", "-f", exampleInventory, "--cordon", "cluster-b"}, ""},
+		{"plan-down-a-cordon-b.json", []string{"plan", "-f", exampleInventory, "--down", "cluster-a", "--cordon", "cluster-b", "-o", "json"},
+			"error: 1 shop no ShopSet would serve: grault.shop.example\n"},
+		{"plan-down-a-cordon-b.txt", []string{"plan", "-f", exampleInventory, "--down", "cluster-a", "--cordon", "cluster-b"},
+			"error: 1 shop no ShopSet would serve: grault.shop.example\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := run(t, nil, tc.args...)
-			require.Equal(t, 0, r.code, r.stderr)
+			if tc.unserved == "" {
+				require.Equal(t, 0, r.code, r.stderr)
+			} else {
+				assert.Equal(t, 1, r.code, "a plan that leaves shops unserved exits 1")
+				assert.Contains(t, r.stderr, tc.unserved)
+			}
 			golden.Assert(t, filepath.Join("testdata", tc.name), []byte(r.stdout))
 		})
 	}

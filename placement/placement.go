@@ -371,11 +371,22 @@ func sortedHosts(shops []Shop) []hostIndex {
 }
 
 // Degraded lists, in placement order, the shops placed on fewer failure domains than
-// they ask for: the one place that says which shops are degraded.
+// they ask for (unserved ones included): the one place that says which shops are degraded.
 func (r Result) Degraded() []string {
 	var out []string
 	for _, s := range r.Shops {
 		if s.Degraded {
+			out = append(out, s.Host)
+		}
+	}
+	return out
+}
+
+// Unserved lists, in placement order, the shops no ShopSet serves at all.
+func (r Result) Unserved() []string {
+	var out []string
+	for _, s := range r.Shops {
+		if len(s.ShopSets) == 0 {
 			out = append(out, s.Host)
 		}
 	}

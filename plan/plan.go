@@ -27,8 +27,10 @@ type Plan struct {
 	// Tiers is the update order: lowest tier first, then its clusters and ShopSets.
 	Tiers    []Tier    `json:"tiers"`
 	ShopSets []ShopSet `json:"shopsets"`
-	// Degraded lists the shops placed on fewer failure domains than they ask for.
+	// Degraded lists the shops placed on fewer failure domains than they ask for, and
+	// Unserved those no ShopSet serves at all (not listed as degraded).
 	Degraded []string `json:"degraded"`
+	Unserved []string `json:"unserved"`
 	WhatIf   *WhatIf  `json:"whatIf,omitempty"`
 	// Moves and NewlyDegraded compare the what-if placement with the inventory's own.
 	Moves         []Move   `json:"moves,omitempty"`
@@ -137,7 +139,13 @@ func report(inv *inventory.Inventory, placed placement.Result) *Plan {
 	for _, c := range inv.Clusters {
 		clusters[c.Name] = c
 	}
-	p := &Plan{Degraded: nonNil(placed.Degraded())}
+	unserved := placed.Unserved()
+	p := &Plan{Unserved: nonNil(unserved), Degraded: []string{}}
+	for _, h := range placed.Degraded() {
+		if !slices.Contains(unserved, h) {
+			p.Degraded = append(p.Degraded, h)
+		}
+	}
 	sorted := inv.Sorted()
 	for i, t := range inv.Tiers {
 		tier := Tier{Index: i, Name: t.Name, Branch: t.Branch, SyncPolicy: string(t.SyncPolicy), Clusters: []Cluster{}}
