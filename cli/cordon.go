@@ -72,6 +72,7 @@ The shops that move are printed.`,
 	}
 	addInventoryFlag(cmd, &path)
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would move without editing the file")
+	cmd.ValidArgsFunction = firstArg(completeNames(clusterNames))
 	return cmd
 }
 

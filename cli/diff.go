@@ -91,6 +91,7 @@ differences, 1 with differences, 2 on trouble, as for diff(1).
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text (unified diffs) or markdown (a pull request comment)")
 	f.IntVarP(&o.context, "unified", "U", 3, "lines of context around each change")
 	_ = cmd.MarkFlagRequired("repo")
+	outputs(cmd, "text", "markdown")
 	cmd.MarkFlagsRequiredTogether("base", "head")
 	cmd.MarkFlagsOneRequired("base", "promote")
 	for _, other := range []string{"base", "head", "tier"} {

@@ -72,6 +72,10 @@ prints shopset/NAME lines for scripts.
 	f.StringSliceVar(&filter.clusters, "cluster", nil, "only these clusters")
 	f.StringSliceVar(&filter.configurations, "configuration", nil, "only these configurations")
 	cmd.MarkFlagsMutuallyExclusive("inventory", "repo")
+	_ = cmd.RegisterFlagCompletionFunc("tier", completeNames(tierNames))
+	_ = cmd.RegisterFlagCompletionFunc("cluster", completeNames(clusterNames))
+	_ = cmd.RegisterFlagCompletionFunc("configuration", completeNames(configurationNames))
+	outputs(cmd, "table", "wide", "name", "json", "yaml")
 	return cmd
 }
 

@@ -52,6 +52,9 @@ to which, and which would become degraded or unserved:
 	cmd.Flags().StringArrayVar(&whatIf.Cordon, "cordon", nil, "treat this cluster as cordoned (repeatable)")
 	cmd.Flags().StringArrayVar(&whatIf.Down, "down", nil, "treat this cluster as down (repeatable)")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: text (default) or json")
+	_ = cmd.RegisterFlagCompletionFunc("cordon", completeNames(clusterNames))
+	_ = cmd.RegisterFlagCompletionFunc("down", completeNames(clusterNames))
+	outputs(cmd, "text", "json")
 	return cmd
 }
 

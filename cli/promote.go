@@ -60,6 +60,7 @@ state with the new revision; shopctl diff --promote TIER shows the same offline.
 	f.BoolVar(&o.dryRun, "dry-run", false, "show what would change and change nothing")
 	f.BoolVar(&o.push, "push", false, "push the branch to the remote (fast-forward only, never forced)")
 	f.StringVar(&o.remote, "remote", "origin", "with a local --repo: the remote --push pushes to")
+	cmd.ValidArgsFunction = firstArg(completeNames(tierNames))
 	return cmd
 }
 

@@ -71,6 +71,8 @@ and exemptions go to stderr.`,
 	f.StringVar(&o.cluster, "cluster", "", "with --routing: the cluster the routing table is for")
 	f.StringVar(&o.namespace, "namespace", routing.DefaultNamespace, "with --routing: the ConfigMap's namespace")
 	f.BoolVar(&o.showOverlay, "overlay", false, "print the kustomization synthesised for the ShopSet instead of its manifests\n(it builds with `kustomize build` from "+render.OverlayDir+"/ beside apps/)")
+	cmd.ValidArgsFunction = firstArg(completeNames(shopSetNames))
+	_ = cmd.RegisterFlagCompletionFunc("cluster", completeNames(clusterNames))
 	cmd.MarkFlagsMutuallyExclusive("inventory", "repo")
 	cmd.MarkFlagsMutuallyExclusive("routing", "overlay")
 	cmd.MarkFlagsMutuallyExclusive("routing", "dir")

@@ -53,6 +53,7 @@ straight to the tier's branch, and the tier's ShopSets by cluster.
 	repo.add(cmd)
 	cmd.MarkFlagRequired("repo")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	outputs(cmd, "text", "json")
 	return cmd
 }
 

@@ -40,5 +40,6 @@ that commit's date, and the Go version.
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	outputs(cmd, "text", "json")
 	return cmd
 }

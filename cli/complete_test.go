@@ -1,0 +1,57 @@
+package cli_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Shell completion, through cobra's own __complete entry point as a shell calls it.
+func TestCompletion(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"render", "-f", exampleInventory, "a-"}, []string{"a-1", "a-2"}},
+		{[]string{"cordon", "-f", exampleInventory, ""}, []string{"cluster-a", "cluster-b", "cluster-c"}},
+		{[]string{"list", "-f", exampleInventory, "--configuration", ""}, []string{"production", "staging"}},
+		{[]string{"list", "-o", ""}, []string{"table", "wide", "name", "json", "yaml"}},
+		{[]string{"plan", "-f", exampleInventory, "--cordon", "cluster-"}, []string{"cluster-a", "cluster-b", "cluster-c"}},
+	} {
+		r := run(t, nil, append([]string{"__complete"}, tc.args...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		var got []string
+		for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+			if !strings.HasPrefix(line, ":") {
+				got = append(got, line)
+			}
+		}
+		// cobra filters by prefix for most shells; the names offered must be these.
+		var want []string
+		last := tc.args[len(tc.args)-1]
+		for _, w := range tc.want {
+			if strings.HasPrefix(w, last) {
+				want = append(want, w)
+			}
+		}
+		for _, w := range want {
+			assert.Contains(t, got, w, tc.args)
+		}
+	}
+
+	// promote reads ./shopsets.yaml (it has no -f), and nothing once --repo is given.
+	data, err := os.ReadFile(exampleInventory)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "shopsets.yaml"), data, 0o644))
+	t.Chdir(dir)
+	r := run(t, nil, "__complete", "promote", "")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "dev\nbeta\nbeta-prod\nprod\n:4\n")
+	r = run(t, nil, "__complete", "promote", "--repo", "https://git.example/x.git", "")
+	assert.Equal(t, ":4\n", r.stdout)
+}
