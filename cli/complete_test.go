@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // Shell completion, through cobra's own __complete entry point as a shell calls it.
@@ -54,4 +56,23 @@ func TestCompletion(t *testing.T) {
 	assert.Contains(t, r.stdout, "dev\nbeta\nbeta-prod\nprod\n:4\n")
 	r = run(t, nil, "__complete", "promote", "--repo", "https://git.example/x.git", "")
 	assert.Equal(t, ":4\n", r.stdout)
+}
+
+// -o json and yaml say the same, with kubectl's field names.
+func TestStructuredOutputs(t *testing.T) {
+	for _, args := range [][]string{
+		{"validate", "-f", exampleInventory},
+		{"plan", "-f", exampleInventory},
+	} {
+		j := run(t, nil, append(args, "-o", "json")...)
+		require.Equal(t, 0, j.code, j.stderr)
+		y := run(t, nil, append(args, "-o", "yaml")...)
+		require.Equal(t, 0, y.code, y.stderr)
+		var fromJSON, fromYAML any
+		require.NoError(t, json.Unmarshal([]byte(j.stdout), &fromJSON))
+		require.NoError(t, sigsyaml.Unmarshal([]byte(y.stdout), &fromYAML))
+		assert.Equal(t, fromJSON, fromYAML, args)
+	}
+	r := run(t, nil, "validate", "-f", exampleInventory, "-o", "json")
+	assert.JSONEq(t, `{"file":"../examples/shopsets.yaml","valid":true,"tiers":4,"clusters":3,"configurations":2,"shopsets":9,"shops":10}`, r.stdout)
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -33,8 +32,8 @@ straight to the tier's branch, and the tier's ShopSets by cluster.
   shopctl status --repo . -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "" && output != "text" && output != "json" {
-				return fmt.Errorf("unknown output format %q (want text or json)", output)
+			if output != "" && output != "text" && output != "json" && output != "yaml" {
+				return fmt.Errorf("unknown output format %q (want text, json or yaml)", output)
 			}
 			snap, _, cleanup, err := repo.snapshot(cmd.Context())
 			if err != nil {
@@ -42,18 +41,16 @@ straight to the tier's branch, and the tier's ShopSets by cluster.
 			}
 			defer cleanup()
 			tiers := promotion.Status(snap)
-			if output == "json" {
-				enc := json.NewEncoder(env.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(tiers)
+			if ok, err := printStructured(env.Stdout, output, tiers); ok {
+				return err
 			}
 			return printStatus(env.Stdout, tiers)
 		},
 	}
 	repo.add(cmd)
 	cmd.MarkFlagRequired("repo")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
-	outputs(cmd, "text", "json")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml")
+	outputs(cmd, "text", "json", "yaml")
 	return cmd
 }
 

@@ -17,6 +17,7 @@ func newValidate(env Env) *cobra.Command {
 		path      string
 		renderAll bool
 		repo      repoFlags
+		output    string
 	)
 	cmd := &cobra.Command{
 		Use:         "validate",
@@ -46,23 +47,30 @@ the policies/ of that revision, listing every failed render and policy violation
 					return err
 				}
 				cleanup()
-				inv := snap.Inventory
-				fmt.Fprintf(env.Stdout, "%s: %s at %s (%.12s): valid: %d tiers, %d clusters, %d configurations, %d shopsets, %d shops\n",
-					repoName(repo.repo), repo.path, repo.revision, snap.InventoryCommit,
-					len(inv.Tiers), len(inv.Clusters), len(inv.Configurations), len(inv.ShopSets), len(inv.Shops))
+				v := summarize(snap.Inventory, repo.path)
+				v.Repo, v.Revision, v.Commit = repoName(repo.repo), repo.revision, snap.InventoryCommit
+				if ok, err := printStructured(env.Stdout, output, v); ok {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "%s: %s at %s (%.12s): valid: %s\n", v.Repo, v.File, v.Revision, v.Commit, v.counts())
 				return nil
 			}
 			inv, err := inventory.Load(path)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(env.Stdout, "%s: valid: %d tiers, %d clusters, %d configurations, %d shopsets, %d shops\n",
-				path, len(inv.Tiers), len(inv.Clusters), len(inv.Configurations), len(inv.ShopSets), len(inv.Shops))
+			v := summarize(inv, path)
+			if ok, err := printStructured(env.Stdout, output, v); ok {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "%s: valid: %s\n", path, v.counts())
 			return nil
 		},
 	}
 	addInventoryFlag(cmd, &path)
 	repo.add(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format of a valid inventory's summary: text, json or yaml (problems go to stderr)")
+	outputs(cmd, "text", "json", "yaml")
 	cmd.Flags().BoolVar(&renderAll, "render", false, "with --repo: render every ShopSet at its pinned revision and check the tier's policies")
 	cmd.MarkFlagsMutuallyExclusive("inventory", "repo")
 	return cmd
@@ -97,4 +105,28 @@ func validateRenders(ctx context.Context, env Env, f *repoFlags) error {
 	fmt.Fprintf(env.Stdout, "%s at %s: %d shopsets render and pass their tier's policies\n",
 		repoName(f.repo), f.revision, len(snap.Inventory.ShopSets))
 	return nil
+}
+
+// validity is validate's summary of a valid inventory.
+type validity struct {
+	File           string `json:"file"`
+	Repo           string `json:"repo,omitempty"`
+	Revision       string `json:"revision,omitempty"`
+	Commit         string `json:"commit,omitempty"`
+	Valid          bool   `json:"valid"`
+	Tiers          int    `json:"tiers"`
+	Clusters       int    `json:"clusters"`
+	Configurations int    `json:"configurations"`
+	ShopSets       int    `json:"shopsets"`
+	Shops          int    `json:"shops"`
+}
+
+func summarize(inv *inventory.Inventory, file string) validity {
+	return validity{File: file, Valid: true, Tiers: len(inv.Tiers), Clusters: len(inv.Clusters),
+		Configurations: len(inv.Configurations), ShopSets: len(inv.ShopSets), Shops: len(inv.Shops)}
+}
+
+func (v validity) counts() string {
+	return fmt.Sprintf("%d tiers, %d clusters, %d configurations, %d shopsets, %d shops",
+		v.Tiers, v.Clusters, v.Configurations, v.ShopSets, v.Shops)
 }
