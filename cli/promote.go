@@ -19,6 +19,7 @@ type promoteOptions struct {
 	tier         string
 	to, remote   string
 	dryRun, push bool
+	output       string
 	local        bool // --repo is a local directory
 }
 
@@ -60,11 +61,18 @@ state with the new revision; shopctl diff --promote TIER shows the same offline.
 	f.BoolVar(&o.dryRun, "dry-run", false, "show what would change and change nothing")
 	f.BoolVar(&o.push, "push", false, "push the branch to the remote (fast-forward only, never forced)")
 	f.StringVar(&o.remote, "remote", "origin", "with a local --repo: the remote --push pushes to")
+	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or yaml (the promotion plan)")
+	outputs(cmd, "text", "json", "yaml")
 	cmd.ValidArgsFunction = firstArg(completeNames(tierNames))
 	return cmd
 }
 
 func (o *promoteOptions) validate() error {
+	switch o.output {
+	case "text", "json", "yaml":
+	default:
+		return fmt.Errorf("unknown output format %q (want text, json or yaml)", o.output)
+	}
 	o.local = isLocalRepo(o.repo.repo)
 	if !o.local && !o.push && !o.dryRun {
 		return errors.New("--repo is not a local directory: promote works on a temporary mirror of it, so it needs --push (or --dry-run)")
@@ -82,14 +90,17 @@ func (o *promoteOptions) run(ctx context.Context, env Env) error {
 	if err != nil {
 		return err
 	}
-	if plan.UpToDate() {
-		fmt.Fprintf(env.Stdout, "%s is already at %.12s: nothing to promote into %s.\n", plan.Branch, plan.To, plan.Tier)
-		return nil
-	}
-	if !o.dryRun {
+	if !o.dryRun && !plan.UpToDate() {
 		if err := promotion.Apply(ctx, r, plan, promotion.Options{Local: o.local, Push: o.push, Remote: o.remote}); err != nil {
 			return err
 		}
+	}
+	if ok, err := printStructured(env.Stdout, o.output, plan); ok {
+		return err
+	}
+	if plan.UpToDate() {
+		fmt.Fprintf(env.Stdout, "%s is already at %.12s: nothing to promote into %s.\n", plan.Branch, plan.To, plan.Tier)
+		return nil
 	}
 	return printPromotion(env.Stdout, plan, o.repo.repo, o.remote, o.local, o.push, o.dryRun)
 }

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -78,6 +79,21 @@ func TestPromoteCommand(t *testing.T) {
 		golden.Assert(t, filepath.Join("testdata", "promotion", "promote-dry-run.txt"), []byte(scrub(r.stdout, p.clone.Dir, "REPO")))
 		assert.Equal(t, before, refs(t, p.clone))
 		assert.Equal(t, before, refs(t, p.origin))
+
+		// The plan as data, for scripts.
+		r = run(t, nil, "promote", "beta", "--repo", p.clone.Dir, "--dry-run", "-o", "json")
+		require.Equal(t, 0, r.code, r.stderr)
+		var plan struct {
+			Tier, Branch, From, To string
+			Apps                   []struct{ AppName string }
+		}
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &plan))
+		assert.Equal(t, "beta", plan.Tier)
+		assert.Equal(t, "tier/beta", plan.Branch)
+		assert.Equal(t, p.branches["tier/beta"], plan.From)
+		assert.Equal(t, p.branches["tier/dev"], plan.To)
+		assert.NotEmpty(t, plan.Apps)
+		assert.Equal(t, before, refs(t, p.clone), "a dry run moves nothing, whatever the output")
 	})
 	t.Run("local, then push", func(t *testing.T) {
 		p := newRemotePlatform(t)
