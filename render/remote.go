@@ -59,7 +59,8 @@ func (c *refChecker) kustomization(dir string, plugins bool) error {
 		return err // no kustomization, or one Kustomize will report better
 	}
 	name := strings.TrimPrefix(file, "/")
-	for _, r := range loadedPaths(k) {
+	entries := pluginEntries(k)
+	for _, r := range loadedPaths(k, entries) {
 		if looksRemote(r.ref) {
 			return fmt.Errorf("%s: %s %q: %s", name, r.field, r.ref, errRemote)
 		}
@@ -69,23 +70,40 @@ func (c *refChecker) kustomization(dir string, plugins bool) error {
 			return err
 		}
 	}
+	for _, e := range entries {
+		if e.inline != nil {
+			if err := checkPluginConfigs(fmt.Sprintf("%s: %s (inline)", name, e.field), e.inline); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := c.entry(dir, name, e.entry, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pluginEntry is one entry of a kustomization's generators, transformers or validators:
+// a path, or a plugin configuration written in place (inline, parsed).
+type pluginEntry struct {
+	field, entry string
+	inline       []map[string]any
+}
+
+// pluginEntries lists a kustomization's plugin entries, each parsed once.
+func pluginEntries(k *types.Kustomization) []pluginEntry {
+	var out []pluginEntry
 	for _, list := range []struct {
 		field   string
 		entries []string
 	}{{"generators", k.Generators}, {"transformers", k.Transformers}, {"validators", k.Validators}} {
 		for _, e := range list.entries {
-			if docs, ok := inlineConfig(e); ok {
-				if err := checkPluginConfigs(fmt.Sprintf("%s: %s (inline)", name, list.field), docs); err != nil {
-					return err
-				}
-				continue
-			}
-			if err := c.entry(dir, name, e, true); err != nil {
-				return err
-			}
+			docs, _ := inlineConfig(e)
+			out = append(out, pluginEntry{field: list.field, entry: e, inline: docs})
 		}
 	}
-	return nil
+	return out
 }
 
 // entry checks one path a kustomization lists: a file, or a directory with a
@@ -262,8 +280,8 @@ func readKustomization(mem fileReader, dir string) (string, *types.Kustomization
 type ref struct{ field, ref string }
 
 // loadedPaths lists every entry of a kustomization that Kustomize resolves to a file,
-// a directory or a URL (inline YAML aside).
-func loadedPaths(k *types.Kustomization) []ref {
+// a directory or a URL (inline YAML aside); plugins are its pluginEntries.
+func loadedPaths(k *types.Kustomization, plugins []pluginEntry) []ref {
 	var out []ref
 	add := func(field string, refs ...string) {
 		for _, r := range refs {
@@ -277,14 +295,9 @@ func loadedPaths(k *types.Kustomization) []ref {
 	add("components", k.Components...)
 	add("crds", k.Crds...)
 	add("configurations", k.Configurations...)
-	for _, list := range []struct {
-		field   string
-		entries []string
-	}{{"generators", k.Generators}, {"transformers", k.Transformers}, {"validators", k.Validators}} {
-		for _, e := range list.entries {
-			if _, inline := inlineConfig(e); !inline {
-				add(list.field, e)
-			}
+	for _, e := range plugins {
+		if e.inline == nil {
+			add(e.field, e.entry)
 		}
 	}
 	add("openapi", k.OpenAPI["path"])
