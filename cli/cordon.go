@@ -56,14 +56,12 @@ The shops that move are printed.`,
 				return err
 			}
 			moves := plan.Moves(routing.Place(before), routing.Place(after))
-			if !dryRun {
-				if err := writeFileKeepMode(path, edited); err != nil {
-					return err
-				}
-			}
 			if dryRun {
 				fmt.Fprintf(env.Stdout, "%s: cluster %s would be %s (dry run: nothing changed)\n", path, args[0], state)
 			} else {
+				if err := writeFileKeepMode(path, edited); err != nil {
+					return err
+				}
 				fmt.Fprintf(env.Stdout, "%s: cluster %s is %s\n", path, args[0], state)
 			}
 			printMoves(env.Stdout, moves)

@@ -78,9 +78,6 @@ differences, 1 with differences, 2 on trouble, as for diff(1).
 			return o.run(cmd.Context(), env)
 		},
 	}
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &ExitError{Code: diffTrouble, Err: fmt.Errorf("%w\nSee '%s --help'", err, c.CommandPath())}
-	})
 	o.repo.add(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.base, "base", "", "the revision the change starts from: of the inventory, or with --tier of that tier's branch")

@@ -84,20 +84,10 @@ prints shopset/NAME lines for scripts.
 type listFilter struct{ tiers, clusters, configurations []string }
 
 func (f listFilter) apply(inv *inventory.Inventory, params []snapshot.Params) ([]snapshot.Params, error) {
-	var tiers, clusters, configurations []string
-	for _, t := range inv.Tiers {
-		tiers = append(tiers, t.Name)
-	}
-	for _, c := range inv.Clusters {
-		clusters = append(clusters, c.Name)
-	}
-	for _, c := range inv.Configurations {
-		configurations = append(configurations, c.Name)
-	}
 	for _, check := range []struct {
 		what         string
 		names, known []string
-	}{{"tier", f.tiers, tiers}, {"cluster", f.clusters, clusters}, {"configuration", f.configurations, configurations}} {
+	}{{"tier", f.tiers, tierNames(inv)}, {"cluster", f.clusters, clusterNames(inv)}, {"configuration", f.configurations, configurationNames(inv)}} {
 		for _, n := range check.names {
 			if !slices.Contains(check.known, n) {
 				return nil, fmt.Errorf("unknown %s %q (known: %s)", check.what, n, strings.Join(check.known, ", "))

@@ -70,7 +70,7 @@ func (f *repoFlags) open(ctx context.Context) (*gitrepo.Repo, func(), error) {
 		repo *gitrepo.Repo
 		err  error
 	)
-	if info, statErr := os.Stat(f.repo); statErr == nil && info.IsDir() {
+	if isLocalRepo(f.repo) {
 		repo, err = gitrepo.OpenLocal(f.repo)
 	} else {
 		dir, tmpErr := os.MkdirTemp("", "shopctl-mirror-")
@@ -88,6 +88,12 @@ func (f *repoFlags) open(ctx context.Context) (*gitrepo.Repo, func(), error) {
 		return nil, func() {}, fmt.Errorf("repository %s: %w", repoName(f.repo), err)
 	}
 	return repo, cleanup, nil
+}
+
+// isLocalRepo tells a local repository from a URL the way repoFlags.open does.
+func isLocalRepo(repo string) bool {
+	info, err := os.Stat(repo)
+	return err == nil && info.IsDir()
 }
 
 // repoName is how errors name a repository: never with credentials.

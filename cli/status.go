@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -131,10 +130,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// isLocalRepo tells a local repository from a URL the way repoFlags.snapshot does.
-func isLocalRepo(repo string) bool {
-	info, err := os.Stat(repo)
-	return err == nil && info.IsDir()
 }
