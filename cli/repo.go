@@ -49,17 +49,12 @@ func (f *repoFlags) model(ctx context.Context) (*snapshot.Model, *gitrepo.Repo, 
 	if err != nil {
 		return nil, nil, cleanup, err
 	}
-	commit, err := repo.ResolveCommit(ctx, f.revision)
-	if err == nil {
-		var m *snapshot.Model
-		if m, err = snapshot.LoadModel(ctx, repo, f.repo, f.revision, commit, f.path); err == nil {
-			return m, repo, cleanup, nil
-		}
-	} else {
-		err = fmt.Errorf("revision %q: %w", f.revision, err)
+	m, err := snapshot.LoadModelAt(ctx, repo, f.repo, f.revision, f.path)
+	if err != nil {
+		cleanup()
+		return nil, nil, func() {}, err
 	}
-	cleanup()
-	return nil, nil, func() {}, err
+	return m, repo, cleanup, nil
 }
 
 // open opens --repo, the one way every command does: a local directory is read in

@@ -61,23 +61,15 @@ func FromSnapshot(label string, snap *snapshot.Snapshot) Side {
 // as the generator would serve that inventory: its model and the pinned revisions, with
 // none of the held or waiting commits a snapshot lists.
 func InventorySide(ctx context.Context, repo *gitrepo.Repo, revision, path string) (Side, error) {
-	commit, err := repo.ResolveCommit(ctx, revision)
-	if err != nil {
-		return Side{}, fmt.Errorf("revision %q: %w", revision, err)
-	}
-	m, err := snapshot.LoadModel(ctx, repo, repo.URL(), revision, commit, path)
+	m, err := snapshot.LoadModelAt(ctx, repo, repo.URL(), revision, path)
 	if err != nil {
 		return Side{}, err
 	}
-	heads, err := repo.Heads(ctx)
-	if err != nil {
-		return Side{}, fmt.Errorf("listing branches: %w", err)
-	}
-	pinned, err := snapshot.Pin(ctx, repo, m.Inventory.Tiers, heads)
+	_, pinned, err := m.PinnedRevisions(ctx, repo)
 	if err != nil {
 		return Side{}, err
 	}
-	s := Side{Label: revision, Path: path, InventoryCommit: commit, Inventory: m.Inventory,
+	s := Side{Label: revision, Path: path, InventoryCommit: m.InventoryCommit, Inventory: m.Inventory,
 		placed: m, Revisions: map[string]string{}}
 	for i, t := range m.Inventory.Tiers {
 		s.Revisions[t.Name] = pinned[i]

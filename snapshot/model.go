@@ -36,6 +36,15 @@ type Model struct {
 	groups []Group
 }
 
+// LoadModelAt resolves revision (a branch, tag or commit) and loads the model there.
+func LoadModelAt(ctx context.Context, repo *gitrepo.Repo, repoURL, revision, path string) (*Model, error) {
+	commit, err := repo.ResolveCommit(ctx, revision)
+	if err != nil {
+		return nil, fmt.Errorf("revision %q: %w", revision, err)
+	}
+	return LoadModel(ctx, repo, repoURL, revision, commit, path)
+}
+
 // LoadModel reads the inventory at path and commit (a commit ID; revision is the name it
 // was asked by, for messages) and derives the model. repoURL is what parameter sets
 // carry as the Applications' source.

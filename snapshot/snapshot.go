@@ -60,11 +60,7 @@ type Snapshot struct {
 // Build reads the inventory at revision from repo and pins every tier: LoadModel, then
 // Model.Pin. repoURL is what the parameter sets carry as the Applications' source.
 func Build(ctx context.Context, repo *gitrepo.Repo, repoURL, revision, path string) (*Snapshot, error) {
-	commit, err := repo.ResolveCommit(ctx, revision)
-	if err != nil {
-		return nil, fmt.Errorf("revision %q: %w", revision, err)
-	}
-	m, err := LoadModel(ctx, repo, repoURL, revision, commit, path)
+	m, err := LoadModelAt(ctx, repo, repoURL, revision, path)
 	if err != nil {
 		return nil, err
 	}
@@ -75,16 +71,12 @@ func Build(ctx context.Context, repo *gitrepo.Repo, repoURL, revision, path stri
 // parameter sets: what changes when a tier branch moves while the inventory does not.
 // revision is the name the inventory was asked by (its commit is the model's).
 func (m *Model) Pin(ctx context.Context, repo *gitrepo.Repo, revision string) (*Snapshot, error) {
-	heads, err := repo.Heads(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("listing branches: %w", err)
-	}
-	inv := m.Inventory
-	s := &Snapshot{Model: m, Revision: revision, Built: time.Now()}
-	pinned, err := Pin(ctx, repo, inv.Tiers, heads)
+	heads, pinned, err := m.PinnedRevisions(ctx, repo)
 	if err != nil {
 		return nil, err
 	}
+	inv := m.Inventory
+	s := &Snapshot{Model: m, Revision: revision, Built: time.Now()}
 	revisions := map[string]string{}
 	for i, t := range inv.Tiers {
 		head := heads[t.Branch]
@@ -135,6 +127,19 @@ func encodeAll[T any](items []T) ([][]byte, error) {
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// PinnedRevisions reads the branch heads and pins every tier of the model from them: what
+// Pin does before it lists held and waiting commits, for callers that need only the
+// revisions (a review).
+func (m *Model) PinnedRevisions(ctx context.Context, repo *gitrepo.Repo) (heads map[string]string, pinned []string, err error) {
+	if heads, err = repo.Heads(ctx); err != nil {
+		return nil, nil, fmt.Errorf("listing branches: %w", err)
+	}
+	if pinned, err = Pin(ctx, repo, m.Inventory.Tiers, heads); err != nil {
+		return nil, nil, err
+	}
+	return heads, pinned, nil
 }
 
 // Pin computes each tier's pinned revision from the branch heads (branch -> commit),
