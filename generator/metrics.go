@@ -107,7 +107,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descStale, prometheus.GaugeValue, stale, repo.URL, v.Revision, v.Path)
 			// Per tier and per ShopSet series only for the default inventory: other views
 			// are bounded by MaxViews, but each would multiply the ShopSets' series.
-			if v.Revision != c.s.cfg.DefaultRevision || v.Path != c.s.cfg.DefaultPath {
+			if (viewKey{v.Revision, v.Path}) != c.s.cfg.defaultKey() {
 				continue
 			}
 			perTier := map[string]int{}

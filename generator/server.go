@@ -86,6 +86,9 @@ const (
 // must not grow without end.
 const MaxViews = 64
 
+// defaultKey is the view a request that names no revision or path asks for.
+func (c *Config) defaultKey() viewKey { return viewKey{c.DefaultRevision, c.DefaultPath} }
+
 func (c *Config) setDefaults() {
 	if c.RefreshInterval == 0 {
 		c.RefreshInterval = DefaultRefreshInterval
@@ -259,7 +262,7 @@ func (s *Server) refreshLoop(ctx context.Context) {
 // readyz is ready once every repository's default inventory has a good snapshot.
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	for _, url := range s.order {
-		v := s.sources[url].view(viewKey{s.cfg.DefaultRevision, s.cfg.DefaultPath})
+		v := s.sources[url].view(s.cfg.defaultKey())
 		v.mu.Lock()
 		ok := v.good != nil
 		v.mu.Unlock()
@@ -304,7 +307,7 @@ func (s *Server) getParams(w http.ResponseWriter, r *http.Request) {
 	if len(s.order) == 1 {
 		defaultRepo = s.order[0]
 	}
-	q, err := decodeRequest(body, defaultRepo, viewKey{s.cfg.DefaultRevision, s.cfg.DefaultPath})
+	q, err := decodeRequest(body, defaultRepo, s.cfg.defaultKey())
 	if err != nil {
 		writeError(w, s.log, err)
 		return

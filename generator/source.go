@@ -202,7 +202,7 @@ func (s *source) evictLocked() {
 	}
 }
 
-func (s *source) defaultKey() viewKey { return viewKey{s.cfg.DefaultRevision, s.cfg.DefaultPath} }
+func (s *source) defaultKey() viewKey { return s.cfg.defaultKey() }
 
 // get returns the snapshot to serve for key. stale is set when it is an earlier good
 // snapshot served because the remote or the current inventory failed.
