@@ -36,8 +36,8 @@ const (
 	LabelTier = "shopset.io/tier"
 )
 
-// ErrNotSynced is the error of a List before the cache has synced, or after the watch
-// has failed for longer than the reader's patience: the caller must not act on it.
+// ErrNotSynced is the error of a List before the cache has synced, or while its watch
+// fails and the cache has not moved past the failure: the caller must not act on it.
 var ErrNotSynced = errors.New("the Applications cache is not in sync with the Kubernetes API")
 
 // App is what the generator reads of one ShopSet's Application.

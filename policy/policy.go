@@ -302,10 +302,7 @@ func (p *Policies) findRules() {
 			continue
 		}
 		for _, r := range m.Rules {
-			n := r.Head.Name.String()
-			if len(r.Head.Reference) > 0 {
-				n = r.Head.Reference[0].Value.(ast.Var).String()
-			}
+			n := ruleName(r)
 			if seen[n] {
 				continue
 			}
@@ -362,13 +359,17 @@ func (t *ruleTracer) TraceEvent(e topdown.Event) {
 	if !ok || r.Location == nil {
 		return
 	}
-	n := r.Head.Name.String()
-	if len(r.Head.Reference) > 0 {
-		n = r.Head.Reference[0].Value.(ast.Var).String()
-	}
-	if n == t.name {
+	if ruleName(r) == t.name {
 		t.last = fmt.Sprintf("%s:%d", r.Location.File, r.Location.Row)
 	}
+}
+
+// ruleName is a rule's name as its package sees it: deny for `deny contains msg if`.
+func ruleName(r *ast.Rule) string {
+	if len(r.Head.Reference) > 0 {
+		return r.Head.Reference[0].Value.(ast.Var).String()
+	}
+	return r.Head.Name.String()
 }
 
 // Params are the ShopSet's parameters as policies see them in data.shopset; maxMemoryLimit
