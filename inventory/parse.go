@@ -417,7 +417,7 @@ func (d *decoder) inventory(n *yaml.Node) *Inventory {
 		}},
 		field{"shops", false, d.shops(inv)},
 		field{"shopsFile", false, d.text(&inv.ShopsFile, validShopsFile)},
-		field{"allowClusterScoped", false, d.kinds(&inv.AllowClusterScoped)},
+		field{"allowClusterScoped", false, d.uniqueStrings(&inv.AllowClusterScoped, "kind", ValidKind)},
 	)
 	if inv.ShopsFile != "" && validShopsFile(inv.ShopsFile) == nil {
 		d.readShopsFile(inv)
@@ -426,26 +426,26 @@ func (d *decoder) inventory(n *yaml.Node) *Inventory {
 	return inv
 }
 
-// kinds decodes a list of Kubernetes kind names into dst, reporting names that are not
-// kinds and repeats.
-func (d *decoder) kinds(dst *[]string) func(v *yaml.Node, l loc) {
+// uniqueStrings decodes a list of strings into dst, each checked by valid and none
+// repeated; what names an item in errors ("kind", "component").
+func (d *decoder) uniqueStrings(dst *[]string, what string, valid func(string) error) func(v *yaml.Node, l loc) {
 	return func(v *yaml.Node, l loc) {
 		first := map[string]Position{}
 		d.list(v, l, func(v *yaml.Node, l loc) {
-			k, ok := d.str(v, l)
+			item, ok := d.str(v, l)
 			if !ok {
 				return
 			}
-			*dst = append(*dst, k)
-			if err := ValidKind(k); err != nil {
+			*dst = append(*dst, item)
+			if err := valid(item); err != nil {
 				d.errorf(l, "%v", err)
 				return
 			}
-			if p, dup := first[k]; dup {
-				d.errorf(l, "duplicate kind %q (first at line %d)", k, p.Line)
+			if p, dup := first[item]; dup {
+				d.errorf(l, "duplicate %s %q (first at line %d)", what, item, p.Line)
 				return
 			}
-			first[k] = l.pos
+			first[item] = l.pos
 		})
 	}
 }
@@ -546,25 +546,7 @@ func (d *decoder) shopSet(v *yaml.Node, l loc) ShopSet {
 		field{"configuration", true, d.text(&s.Configuration, nil)},
 		field{"cluster", true, d.text(&s.Cluster, nil)},
 		field{"namespace", false, d.text(&s.Namespace, ValidDNSLabel)},
-		field{"components", false, func(v *yaml.Node, l loc) {
-			first := map[string]Position{}
-			d.list(v, l, func(v *yaml.Node, l loc) {
-				c, ok := d.str(v, l)
-				if !ok {
-					return
-				}
-				s.Components = append(s.Components, c)
-				if err := ValidDNSLabel(c); err != nil {
-					d.errorf(l, "%v", err)
-					return
-				}
-				if p, dup := first[c]; dup {
-					d.errorf(l, "duplicate component %q (first at line %d)", c, p.Line)
-					return
-				}
-				first[c] = l.pos
-			})
-		}},
+		field{"components", false, d.uniqueStrings(&s.Components, "component", ValidDNSLabel)},
 	)
 	if s.Namespace == "" && s.Name != "" {
 		s.Namespace = DefaultNamespace(s.Name)
