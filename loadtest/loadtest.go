@@ -410,26 +410,28 @@ func requestBodies(mix Mix, repoURL string, inv *inventory.Inventory) [][]byte {
 	return out
 }
 
-// servedCommit is the inventory commit of the default view's snapshot, "" without one.
-// servedPin is the revision the server pins the lowest tier to now.
-func servedPin(srv *generator.Server) string {
-	for _, repo := range srv.Status().Repositories {
-		for _, v := range repo.Views {
-			if v.Revision == "main" && v.Path == bigrepo.InventoryFile && len(v.Tiers) > 0 {
-				return v.Tiers[0].Pinned
-			}
-		}
-	}
-	return ""
-}
-
-func servedCommit(srv *generator.Server) string {
+// defaultView is the server's view of main's inventory, if it has one.
+func defaultView(srv *generator.Server) (generator.ViewStatus, bool) {
 	for _, repo := range srv.Status().Repositories {
 		for _, v := range repo.Views {
 			if v.Revision == "main" && v.Path == bigrepo.InventoryFile {
-				return v.InventoryCommit
+				return v, true
 			}
 		}
+	}
+	return generator.ViewStatus{}, false
+}
+
+// servedCommit is the inventory commit of the default view's snapshot, "" without one.
+func servedCommit(srv *generator.Server) string {
+	v, _ := defaultView(srv)
+	return v.InventoryCommit
+}
+
+// servedPin is the revision the server pins the lowest tier to now, "" without one.
+func servedPin(srv *generator.Server) string {
+	if v, ok := defaultView(srv); ok && len(v.Tiers) > 0 {
+		return v.Tiers[0].Pinned
 	}
 	return ""
 }
