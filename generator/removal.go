@@ -126,18 +126,22 @@ func (h *removalHistory) readHistory(ctx context.Context, repo *gitrepo.Repo, ne
 		if err != nil {
 			return nil, err
 		}
+		// Decoded without the lock: at 10,000 ShopSets a version takes tens of ms.
+		read := make([]pastVersion, len(missing))
+		for j, i := range missing {
+			read[j] = pastVersion{invalid: true}
+			if files[j] != nil {
+				names, err := inventory.ShopSetNames(next.Path, files[j])
+				read[j] = pastVersion{names: names, invalid: err != nil}
+			}
+			out[i].Names, out[i].Invalid = read[j].names, read[j].invalid
+		}
 		h.mu.Lock()
 		if h.names == nil || len(h.names)+len(missing) > removalCacheEntries {
 			h.names = map[string]pastVersion{}
 		}
 		for j, i := range missing {
-			v := pastVersion{invalid: true}
-			if files[j] != nil {
-				names, err := inventory.ShopSetNames(next.Path, files[j])
-				v = pastVersion{names: names, invalid: err != nil}
-			}
-			out[i].Names, out[i].Invalid = v.names, v.invalid
-			h.names[commits[i]+":"+next.Path] = v
+			h.names[commits[i]+":"+next.Path] = read[j]
 		}
 		h.mu.Unlock()
 	}
