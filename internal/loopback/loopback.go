@@ -9,9 +9,12 @@
 package loopback
 
 import (
+	"bufio"
 	"net"
+	"net/http"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Server is a counting loopback server.
@@ -23,6 +26,18 @@ type Server struct {
 
 // Conns is how many connections it has accepted.
 func (s *Server) Conns() int64 { return s.conns.Load() }
+
+// answer reads the request and answers as a web server would, so a fetch that got here
+// would succeed: answering before the request is read makes Go's client fail the request
+// ("unsolicited response"), and the test would not see what it means to see.
+func answer(c net.Conn) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+		return
+	}
+	_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+}
 
 // Counting starts a Server that lives until the test ends.
 func Counting(tb testing.TB) *Server {
@@ -39,9 +54,7 @@ func Counting(tb testing.TB) *Server {
 				return
 			}
 			s.conns.Add(1)
-			// Answer as a web server would, so a fetch that got here would succeed.
-			_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
-			c.Close()
+			go answer(c)
 		}
 	}()
 	tb.Cleanup(func() { l.Close() })
