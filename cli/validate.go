@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -52,6 +53,7 @@ the policies/ of that revision, listing every failed render and policy violation
 				if ok, err := printStructured(env.Stdout, output, v); ok {
 					return err
 				}
+				v.warn(env.Stderr)
 				fmt.Fprintf(env.Stdout, "%s: %s at %s (%.12s): valid: %s\n", v.Repo, v.File, v.Revision, v.Commit, v.counts())
 				return nil
 			}
@@ -63,6 +65,7 @@ the policies/ of that revision, listing every failed render and policy violation
 			if ok, err := printStructured(env.Stdout, output, v); ok {
 				return err
 			}
+			v.warn(env.Stderr)
 			fmt.Fprintf(env.Stdout, "%s: valid: %s\n", path, v.counts())
 			return nil
 		},
@@ -119,11 +122,24 @@ type validity struct {
 	Configurations int    `json:"configurations"`
 	ShopSets       int    `json:"shopsets"`
 	Shops          int    `json:"shops"`
+	// Warnings are what is valid but probably not meant (inventory.Warnings).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func summarize(inv *inventory.Inventory, file string) validity {
-	return validity{File: file, Valid: true, Tiers: len(inv.Tiers), Clusters: len(inv.Clusters),
+	v := validity{File: file, Valid: true, Tiers: len(inv.Tiers), Clusters: len(inv.Clusters),
 		Configurations: len(inv.Configurations), ShopSets: len(inv.ShopSets), Shops: len(inv.Shops)}
+	for _, w := range inv.Warnings() {
+		v.Warnings = append(v.Warnings, w.Error())
+	}
+	return v
+}
+
+// warn puts the warnings on stderr, where problems go, apart from the summary.
+func (v validity) warn(w io.Writer) {
+	for _, msg := range v.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", msg)
+	}
 }
 
 func (v validity) counts() string {

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -98,6 +99,12 @@ func (d *decoder) check(inv *Inventory) {
 		taken[key] = owner{s.Name, pos}
 	}
 
+	for i, f := range inv.Freezes {
+		for j, t := range f.Tiers {
+			d.ref(index(join(index("freezes", i), "tiers"), j), "tier", t, tiers)
+		}
+	}
+
 	for i := range inv.Shops {
 		s := &inv.Shops[i]
 		base := index("shops", i)
@@ -170,4 +177,32 @@ func (d *decoder) checkPlacement(inv *Inventory, tiers, configs names) {
 		d.errorf(at, "redundancy %d%s needs %d failure domains, but the shopsets of tier %q and configuration %q span %d (%s)",
 			s.Redundancy, from, s.Redundancy, s.Tier, s.Configuration, len(doms), strings.Join(list, ", "))
 	}
+}
+
+// Warnings are what is valid but probably not meant: a rollout on a tier whose
+// ShopSets all share one failure domain has a single wave, so it protects nothing
+// before the whole tier runs a revision (a halt and a rollback still work).
+func (inv *Inventory) Warnings() Errors {
+	domainOf := map[string]string{}
+	for _, c := range inv.Clusters {
+		domainOf[c.Name] = c.FailureDomain
+	}
+	var out Errors
+	for i, t := range inv.Tiers {
+		if t.Rollout == nil {
+			continue
+		}
+		domains := map[string]bool{}
+		for _, s := range inv.ShopSets {
+			if s.Tier == t.Name {
+				domains[domainOf[s.Cluster]] = true
+			}
+		}
+		if len(domains) == 1 {
+			out = append(out, Error{File: inv.File, Line: t.Rollout.Pos.Line, Column: t.Rollout.Pos.Column,
+				Field: join(index("tiers", i), "rollout"),
+				Msg:   fmt.Sprintf("tier %q has ShopSets in one failure domain only: its rollout is a single wave, so no ShopSet keeps the old revision while the new one proves itself", t.Name)})
+		}
+	}
+	return out
 }

@@ -26,6 +26,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(base))
 	f.Add([]byte(base + "    maxMemoryLimit: 1.5e3Ki\n"))
 	f.Add([]byte(base + "allowClusterScoped: [Namespace, ClusterRole, Namespace, clusterRole]\n"))
+	f.Add([]byte(rollouts))
 	f.Add([]byte("a: &a [*a]\n"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 )
 
 // Where an inventory is by convention: the file at the repository's root on the default
@@ -50,7 +51,55 @@ type Tier struct {
 	Name       string
 	Branch     string
 	SyncPolicy SyncPolicy
-	Pos        Position
+	// Rollout is how the tier takes a new revision; nil when the tier has no rollout
+	// section: every ShopSet gets the pinned revision at once.
+	Rollout *Rollout
+	Pos     Position
+}
+
+// WavesByFailureDomain is the only wave strategy: one failure domain per wave.
+const WavesByFailureDomain = "failureDomain"
+
+// Rollout is a tier's rollout settings.
+type Rollout struct {
+	// Waves is the wave strategy (WavesByFailureDomain).
+	Waves string
+	// Soak is how long a wave runs a revision Synced and Healthy before the next is
+	// released (default 5m); HealthTimeout how long a ShopSet synced to it may stay
+	// not Healthy before it halts the rollout (default 10m).
+	Soak, HealthTimeout time.Duration
+	// Rollback gives every ShopSet of a halted rollout back the revision it ran before.
+	Rollback bool
+	Pos      Position
+}
+
+// Default rollout timings.
+const (
+	DefaultSoak          = 5 * time.Minute
+	DefaultHealthTimeout = 10 * time.Minute
+)
+
+// Freeze keeps tiers' revisions where they are, for a reason, until a time or until
+// it is taken out of the inventory.
+type Freeze struct {
+	Tiers  []string
+	Reason string
+	// Until is when the freeze ends; zero: when it is removed.
+	Until time.Time
+	Pos   Position
+}
+
+// Active reports whether the freeze holds at now.
+func (f Freeze) Active(now time.Time) bool { return f.Until.IsZero() || now.Before(f.Until) }
+
+// FreezeOf returns the first freeze that holds tier at now.
+func (inv *Inventory) FreezeOf(tier string, now time.Time) (Freeze, bool) {
+	for _, f := range inv.Freezes {
+		if f.Active(now) && slices.Contains(f.Tiers, tier) {
+			return f, true
+		}
+	}
+	return Freeze{}, false
 }
 
 // Cluster is a Kubernetes cluster registered in Argo CD.
@@ -116,6 +165,8 @@ type Inventory struct {
 	// render as cluster-scoped objects; a render refuses any other. Empty by default:
 	// a ShopSet renders namespaced objects only.
 	AllowClusterScoped []string
+	// Freezes hold tiers where they are (see Freeze).
+	Freezes []Freeze
 }
 
 // maxInputSize bounds what Load reads and Parse accepts; real inventories

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -418,6 +419,11 @@ func (d *decoder) inventory(n *yaml.Node) *Inventory {
 		field{"shops", false, d.shops(inv)},
 		field{"shopsFile", false, d.text(&inv.ShopsFile, validShopsFile)},
 		field{"allowClusterScoped", false, d.uniqueStrings(&inv.AllowClusterScoped, "kind", ValidKind)},
+		field{"freezes", false, func(v *yaml.Node, l loc) {
+			d.list(v, l, func(v *yaml.Node, l loc) {
+				inv.Freezes = append(inv.Freezes, d.freeze(v, l))
+			})
+		}},
 	)
 	if inv.ShopsFile != "" && validShopsFile(inv.ShopsFile) == nil {
 		d.readShopsFile(inv)
@@ -437,10 +443,13 @@ func (d *decoder) uniqueStrings(dst *[]string, what string, valid func(string) e
 				return
 			}
 			*dst = append(*dst, item)
-			if err := valid(item); err != nil {
-				d.errorf(l, "%v", err)
-				return
+			if valid != nil {
+				if err := valid(item); err != nil {
+					d.errorf(l, "%v", err)
+					return
+				}
 			}
+			d.ok[l.path] = l.pos
 			if p, dup := first[item]; dup {
 				d.errorf(l, "duplicate %s %q (first at line %d)", what, item, p.Line)
 				return
@@ -509,6 +518,7 @@ func (d *decoder) tier(v *yaml.Node, l loc) Tier {
 		field{"name", true, d.text(&t.Name, ValidDNSLabel)},
 		field{"branch", true, d.text(&t.Branch, validBranch)},
 		field{"syncPolicy", false, d.text(&policy, validSyncPolicy)},
+		field{"rollout", false, func(v *yaml.Node, l loc) { t.Rollout = d.rollout(v, l) }},
 	)
 	t.SyncPolicy = SyncPolicy(cmp.Or(policy, string(SyncAutomated)))
 	return t
@@ -568,4 +578,98 @@ func (d *decoder) shop(v *yaml.Node, l loc) Shop {
 		})},
 	)
 	return s
+}
+
+func (d *decoder) rollout(v *yaml.Node, l loc) *Rollout {
+	r := &Rollout{Waves: WavesByFailureDomain, Soak: DefaultSoak, HealthTimeout: DefaultHealthTimeout, Pos: l.pos}
+	d.mapping(v, l,
+		field{"waves", false, d.text(&r.Waves, validWaves)},
+		field{"soak", false, d.duration(&r.Soak)},
+		field{"healthTimeout", false, d.duration(&r.HealthTimeout)},
+		field{"rollback", false, d.boolean(&r.Rollback)},
+	)
+	return r
+}
+
+func (d *decoder) freeze(v *yaml.Node, l loc) Freeze {
+	f := Freeze{Pos: l.pos}
+	d.mapping(v, l,
+		field{"tiers", true, func(v *yaml.Node, l loc) {
+			d.uniqueStrings(&f.Tiers, "tier", nil)(v, l)
+			if v.Kind == yaml.SequenceNode && len(v.Content) == 0 {
+				d.errorf(l, "at least one tier is required")
+			}
+		}},
+		field{"reason", true, d.text(&f.Reason, func(s string) error {
+			if strings.TrimSpace(s) == "" {
+				return errors.New("a freeze needs a reason")
+			}
+			return nil
+		})},
+		field{"until", false, d.timestamp(&f.Until)},
+	)
+	return f
+}
+
+// maxDuration bounds soak and health timeouts: a week is longer than any rollout
+// should wait on its own.
+const maxDuration = 7 * 24 * time.Hour
+
+// duration decodes a Go duration ("90s", "10m", "1h30m") into dst.
+func (d *decoder) duration(dst *time.Duration) func(v *yaml.Node, l loc) {
+	return func(v *yaml.Node, l loc) {
+		if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" && v.ShortTag() != "!!int" {
+			d.errorf(l, "expected a duration such as 10m, got %s", describe(v))
+			return
+		}
+		if v.ShortTag() == "!!int" && v.Value != "0" {
+			d.errorf(l, "invalid duration %s: give a unit, such as %ss or %sm", v.Value, v.Value, v.Value)
+			return
+		}
+		t, err := time.ParseDuration(v.Value)
+		switch {
+		case err != nil:
+			d.errorf(l, "invalid duration %q: expected a number and a unit, such as 90s, 10m or 1h30m", v.Value)
+			return
+		case t < 0:
+			d.errorf(l, "invalid duration %q: must not be negative", v.Value)
+			return
+		case t > maxDuration:
+			d.errorf(l, "invalid duration %q: at most %s", v.Value, maxDuration)
+			return
+		}
+		*dst = t
+		d.ok[l.path] = l.pos
+	}
+}
+
+func (d *decoder) boolean(dst *bool) func(v *yaml.Node, l loc) {
+	return func(v *yaml.Node, l loc) {
+		if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" {
+			d.errorf(l, "expected true or false, got %s", describe(v))
+			return
+		}
+		if err := v.Decode(dst); err != nil {
+			d.errorf(l, "invalid boolean %q", v.Value)
+			return
+		}
+		d.ok[l.path] = l.pos
+	}
+}
+
+// timestamp decodes an RFC 3339 time (2026-12-24T00:00:00Z) into dst.
+func (d *decoder) timestamp(dst *time.Time) func(v *yaml.Node, l loc) {
+	return func(v *yaml.Node, l loc) {
+		if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" && v.ShortTag() != "!!timestamp" {
+			d.errorf(l, "expected a time such as 2026-12-24T00:00:00Z, got %s", describe(v))
+			return
+		}
+		t, err := time.Parse(time.RFC3339, v.Value)
+		if err != nil {
+			d.errorf(l, "invalid time %q: expected RFC 3339 with a zone, such as 2026-12-24T00:00:00Z", v.Value)
+			return
+		}
+		*dst = t
+		d.ok[l.path] = l.pos
+	}
 }

@@ -199,6 +199,7 @@ func oneOf[T ~string](what string, valid ...T) func(string) error {
 
 var (
 	validSyncPolicy   = oneOf("sync policy", SyncAutomated, SyncManual)
+	validWaves        = oneOf("wave strategy", WavesByFailureDomain)
 	validClusterState = oneOf("cluster state", StateActive, StateCordoned, StateDown)
 )
 
