@@ -62,6 +62,9 @@ type App struct {
 	HealthySince time.Time
 	// History lists the revisions it was deployed at, oldest first (status.history).
 	History []string
+	// HealthMessage is what Argo CD says of its health (a resource's message when the
+	// Application's own is empty).
+	HealthMessage string
 }
 
 // Input is everything Decide reads.
@@ -269,7 +272,11 @@ func (in Input) shopSet(name string) (WaveState, time.Duration, string) {
 	}
 	switch {
 	case a.Health == Degraded:
-		return Halted, 0, fmt.Sprintf("%s is Degraded at %.12s", name, in.Target)
+		reason := fmt.Sprintf("%s is Degraded at %.12s", name, in.Target)
+		if a.HealthMessage != "" {
+			reason += ": " + a.HealthMessage
+		}
+		return Halted, 0, reason
 	case a.Health != Healthy:
 		if !a.SyncedAt.IsZero() && in.Policy.HealthTimeout > 0 && in.Now.Sub(a.SyncedAt) > in.Policy.HealthTimeout {
 			return Halted, 0, fmt.Sprintf("%s is %s, not Healthy, %s after syncing %.12s (health timeout %s)",
