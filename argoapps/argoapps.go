@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/shopset/shopset/rollout"
 )
 
 // GVR is the resource of Argo CD's Applications.
@@ -49,8 +52,13 @@ type App struct {
 	// SyncRevision and SyncStatus are status.sync: the revision it is synced to and
 	// whether it is in sync (Synced, OutOfSync, Unknown).
 	SyncRevision, SyncStatus string
-	// Health is status.health.status (Healthy, Progressing, Degraded, ...).
-	Health string
+	// Health is status.health.status (Healthy, Progressing, Degraded, ...), HealthSince
+	// when it last changed (status.health.lastTransitionTime, set by Argo CD v2.14 and
+	// later), and HealthMessage what Argo CD says of it: the Application's own message,
+	// or else the first resource's that is not Healthy ("Deployment/web: ...").
+	Health        string
+	HealthSince   time.Time
+	HealthMessage string
 	// SyncedAt is when its last sync operation finished (status.operationState).
 	SyncedAt time.Time
 	// History lists the revisions it was deployed at, oldest first (status.history).
@@ -75,12 +83,38 @@ func FromUnstructured(u *unstructured.Unstructured) (App, error) {
 	if a.ShopSet == "" {
 		return App{}, fmt.Errorf("application %q has no %s label", a.Name, LabelName)
 	}
-	if t := str("status", "operationState", "finishedAt"); t != "" {
-		at, err := time.Parse(time.RFC3339, t)
-		if err != nil {
-			return App{}, fmt.Errorf("application %q: status.operationState.finishedAt: %w", a.Name, err)
+	for _, f := range []struct {
+		dst  *time.Time
+		path []string
+	}{
+		{&a.SyncedAt, []string{"status", "operationState", "finishedAt"}},
+		{&a.HealthSince, []string{"status", "health", "lastTransitionTime"}},
+	} {
+		if t := str(f.path...); t != "" {
+			at, err := time.Parse(time.RFC3339, t)
+			if err != nil {
+				return App{}, fmt.Errorf("application %q: %s: %w", a.Name, strings.Join(f.path, "."), err)
+			}
+			*f.dst = at
 		}
-		a.SyncedAt = at
+	}
+	a.HealthMessage = str("status", "health", "message")
+	if a.HealthMessage == "" && a.Health != "" && a.Health != "Healthy" {
+		resources, _, _ := unstructured.NestedSlice(u.Object, "status", "resources")
+		for _, r := range resources {
+			m, ok := r.(map[string]any)
+			if !ok {
+				continue
+			}
+			status, _, _ := unstructured.NestedString(m, "health", "status")
+			msg, _, _ := unstructured.NestedString(m, "health", "message")
+			if status != "" && status != "Healthy" && msg != "" {
+				kind, _ := m["kind"].(string)
+				name, _ := m["name"].(string)
+				a.HealthMessage = fmt.Sprintf("%s/%s: %s", kind, name, msg)
+				break
+			}
+		}
 	}
 	history, _, _ := unstructured.NestedSlice(u.Object, "status", "history")
 	for _, h := range history {
@@ -135,16 +169,22 @@ func (r *Reader) WaitForSync(ctx context.Context) bool {
 }
 
 // List returns every ShopSet Application in the cache. It fails with ErrNotSynced
-// before the cache has synced and while the watch is failing: a cache that may be
-// behind must not be taken for what Argo CD has.
+// before the cache has synced (and returns nil), and while the watch is failing, when it
+// also returns what the cache last held (never nil): a cache that may be behind must not
+// be taken for what Argo CD has now, but it says where things were.
 func (r *Reader) List() ([]App, error) {
 	if !r.informer.HasSynced() {
 		return nil, ErrNotSynced
 	}
+	out := r.list()
 	if err := r.current(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNotSynced, err)
+		return out, fmt.Errorf("%w: %w", ErrNotSynced, err)
 	}
-	var out []App
+	return out, nil
+}
+
+func (r *Reader) list() []App {
+	out := []App{}
 	for _, o := range r.informer.GetStore().List() {
 		u, ok := o.(*unstructured.Unstructured)
 		if !ok {
@@ -156,7 +196,7 @@ func (r *Reader) List() ([]App, error) {
 		}
 		out = append(out, a)
 	}
-	return out, nil
+	return out
 }
 
 // current is the watch's failure while the cache has not moved past it: the API server
@@ -193,4 +233,39 @@ func RESTConfig(kubeconfig string, getenv func(string) string) (cfg *rest.Config
 	}
 	cfg.UserAgent = "shopset-generator"
 	return cfg, true, nil
+}
+
+// Index maps each ShopSet to what its Application reports, as package rollout reads it.
+// Two Applications claiming one ShopSet leave it out (neither is acted on) and say so.
+func Index(apps []App) (map[string]rollout.App, []string) {
+	out := make(map[string]rollout.App, len(apps))
+	owner := map[string]string{}
+	var notes []string
+	for _, a := range apps {
+		if first, dup := owner[a.ShopSet]; dup {
+			if _, still := out[a.ShopSet]; still {
+				notes = append(notes, fmt.Sprintf("Applications %q and %q both claim ShopSet %q: neither is acted on", first, a.Name, a.ShopSet))
+			}
+			delete(out, a.ShopSet)
+			continue
+		}
+		owner[a.ShopSet] = a.Name
+		out[a.ShopSet] = a.Rollout()
+	}
+	return out, notes
+}
+
+// Rollout is what package rollout reads of the Application.
+func (a App) Rollout() rollout.App {
+	return rollout.App{
+		Revision: a.SyncRevision, Synced: a.SyncStatus == "Synced", Health: a.Health,
+		SyncedAt: a.SyncedAt, HealthySince: healthySince(a), History: a.History, HealthMessage: a.HealthMessage,
+	}
+}
+
+func healthySince(a App) time.Time {
+	if a.Health == rollout.Healthy {
+		return a.HealthSince
+	}
+	return time.Time{}
 }

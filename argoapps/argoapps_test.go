@@ -105,3 +105,33 @@ func TestReaderListsShopSetApplications(t *testing.T) {
 	require.Len(t, apps, 1)
 	assert.Equal(t, "c-2", apps[0].ShopSet)
 }
+
+func TestHealthAndIndex(t *testing.T) {
+	u := object(t, application)
+	require.NoError(t, unstructured.SetNestedMap(u.Object, map[string]any{
+		"status": "Degraded", "lastTransitionTime": "2026-12-02T12:01:00Z",
+	}, "status", "health"))
+	require.NoError(t, unstructured.SetNestedSlice(u.Object, []any{
+		map[string]any{"kind": "Service", "name": "web", "health": map[string]any{"status": "Healthy"}},
+		map[string]any{"kind": "Deployment", "name": "web", "health": map[string]any{
+			"status": "Degraded", "message": `Deployment "web" exceeded its progress deadline`}},
+	}, "status", "resources"))
+	degraded, err := argoapps.FromUnstructured(u)
+	require.NoError(t, err)
+	assert.Equal(t, time.Date(2026, 12, 2, 12, 1, 0, 0, time.UTC), degraded.HealthSince)
+	assert.Equal(t, `Deployment/web: Deployment "web" exceeded its progress deadline`, degraded.HealthMessage)
+	assert.Empty(t, degraded.Rollout().HealthySince, "a Degraded Application has not been Healthy since then")
+
+	healthy, err := argoapps.FromUnstructured(object(t, application))
+	require.NoError(t, err)
+	healthy.ShopSet, healthy.Name = "c-1", "shopset-c-1"
+	twin := degraded
+	twin.Name = "shopset-c-2-copy"
+
+	idx, notes := argoapps.Index([]argoapps.App{healthy, degraded, twin})
+	assert.Len(t, idx, 1, "a ShopSet two Applications claim is left out")
+	assert.Equal(t, "2222222222222222222222222222222222222222", idx["c-1"].Revision)
+	assert.True(t, idx["c-1"].Synced)
+	require.Len(t, notes, 1)
+	assert.Contains(t, notes[0], `both claim ShopSet "c-2"`)
+}

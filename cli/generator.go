@@ -57,7 +57,7 @@ It fails closed: a failure is never answered with an empty list. Endpoints:
 				cancel()
 				cfg.Logger.Info("reading Argo CD's Applications", "namespace", argoNamespace, "synced", synced)
 			} else {
-				cfg.Logger.Warn("no Kubernetes access (not in a cluster, no --kubeconfig): the tier rewind guard is off")
+				cfg.Logger.Warn("no Kubernetes access (not in a cluster, no --kubeconfig): the tier rewind guard and rollouts are off: every ShopSet takes its tier's pinned revision at once")
 			}
 			srv, err := generator.New(cfg)
 			if err != nil {

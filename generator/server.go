@@ -60,14 +60,19 @@ type Config struct {
 	DefaultRevision, DefaultPath string
 	// Applications reads what Argo CD has of the ShopSets' Applications (package
 	// argoapps). nil, without Kubernetes access, turns off what needs it: the rewind
-	// guard.
+	// guard and rollouts (every ShopSet then takes its tier's pin at once).
 	Applications Applications
-	Logger       *slog.Logger
+	// Now is the clock rollouts read (soak, health timeout, freezes); time.Now when nil.
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Applications is what the generator reads of Argo CD: the ShopSets' Applications, or
 // an error while that cannot be known (the cache not in sync with the API server).
 type Applications interface {
+	// List fails before the cache has synced, returning nil; and while its watch fails,
+	// returning what the cache last held (not nil), which says where things were but
+	// must not move them.
 	List() ([]argoapps.App, error)
 }
 
@@ -113,6 +118,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 }
 
@@ -317,10 +325,22 @@ func (s *Server) getParams(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s.log, err)
 		return
 	}
-	snap, stale, err := src.get(r.Context(), viewKey{q.revision, q.path})
+	key := viewKey{q.revision, q.path}
+	snap, stale, err := src.get(r.Context(), key)
 	if err != nil {
 		writeError(w, s.log, err)
 		return
+	}
+	encoded := snap.Encoded
+	if q.kind != KindRouting {
+		roll, err := src.rolled(r.Context(), src.view(key), snap)
+		if err != nil {
+			writeError(w, s.log, err)
+			return
+		}
+		if roll != nil {
+			encoded = roll.encoded
+		}
 	}
 	idx, err := selectParams(snap, q.kind, q.filters)
 	if err != nil {
@@ -332,7 +352,6 @@ func (s *Server) getParams(w http.ResponseWriter, r *http.Request) {
 	if stale {
 		w.Header().Set("X-Shopset-Stale", "true")
 	}
-	encoded := snap.Encoded
 	if q.kind == KindRouting {
 		encoded = snap.EncodedRouting
 	}

@@ -43,6 +43,7 @@ type source struct {
 	views         map[viewKey]*view
 	removals      removalHistory
 	models        modelCache
+	mergeBases    mergeBases
 }
 
 type viewKey struct{ revision, path string }
@@ -65,6 +66,9 @@ type view struct {
 	// buildingFor is the source version that build is for.
 	building    chan struct{}
 	buildingFor uint64
+
+	// rollouts holds the decision for the good snapshot (rollouts.go).
+	rollouts rollouts
 }
 
 func newSource(url string, cfg *Config, log *slog.Logger) (*source, error) {
@@ -72,7 +76,8 @@ func newSource(url string, cfg *Config, log *slog.Logger) (*source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &source{url: url, repo: repo, cfg: cfg, log: log.With("repo", url), views: map[viewKey]*view{}}, nil
+	return &source{url: url, repo: repo, cfg: cfg, log: log.With("repo", url), views: map[viewKey]*view{},
+		mergeBases: mergeBases{repo: repo}}, nil
 }
 
 // ensureFresh makes the mirror current with the remote at most once per RefCheckTTL

@@ -18,6 +18,7 @@ package rollout
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -99,8 +100,17 @@ type Wave struct {
 	ShopSets      []string  `json:"shopsets"`
 	Shops         int       `json:"shops"`
 	State         WaveState `json:"state"`
-	// SoakLeft is the soak time still to run, while Soaking.
-	SoakLeft time.Duration `json:"soakLeft,omitempty"`
+	// SoakLeft is the soak time still to run, while Soaking (in JSON, soakLeftSeconds).
+	SoakLeft time.Duration `json:"-"`
+}
+
+// MarshalJSON writes SoakLeft in seconds, as people read it.
+func (w Wave) MarshalJSON() ([]byte, error) {
+	type plain Wave
+	return json.Marshal(struct {
+		plain
+		SoakLeftSeconds float64 `json:"soakLeftSeconds,omitempty"`
+	}{plain(w), w.SoakLeft.Seconds()})
 }
 
 // Halt is why a rollout stopped.
@@ -112,17 +122,17 @@ type Halt struct {
 // Decision is Decide's answer.
 type Decision struct {
 	// Revisions is the revision each ShopSet gets, by name.
-	Revisions map[string]string
-	Waves     []Wave
-	Halt      *Halt
+	Revisions map[string]string `json:"-"`
+	Waves     []Wave            `json:"waves"`
+	Halt      *Halt             `json:"halt,omitempty"`
 	// RolledBack is set when the halted rollout's ShopSets get their revisions back.
-	RolledBack bool
+	RolledBack bool `json:"rolledBack,omitempty"`
 	// Proven is set when every ShopSet ran the target Healthy for the soak: the tier
 	// above may take it. A tier without ShopSets proves what it is offered.
-	Proven bool
+	Proven bool `json:"-"`
 	// Notes say what Decide saw and did not act on (an Application at a revision it was
 	// not given, say).
-	Notes []string
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Waves groups the ShopSets into waves, one failure domain each, ordered by blast

@@ -1,0 +1,151 @@
+package generator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/shopset/shopset/argoapps"
+	"github.com/shopset/shopset/gitrepo"
+	"github.com/shopset/shopset/rollout"
+	"github.com/shopset/shopset/snapshot"
+)
+
+// rolloutTTL is how long a rollout decision is served before it is made again: what
+// Argo CD reports changes all the time, and a soak ends with no change at all, so the
+// decision follows the clock. Requests in between are answered from the decision, which
+// is made again in the background: reading Applications never slows getparams.
+const rolloutTTL = time.Second
+
+// rolled is a snapshot as its rollouts serve it: each ShopSet's revision decided from
+// what Argo CD reports.
+type rolled struct {
+	snap    *snapshot.Snapshot
+	plans   []rollout.TierPlan
+	params  []snapshot.Params
+	encoded [][]byte
+	apps    map[string]rollout.App
+	// blind is why Argo CD's state is not current (nothing moves meanwhile); nil when it is.
+	blind error
+	notes []string
+	at    time.Time
+}
+
+// rollouts keeps a view's latest decision.
+type rollouts struct {
+	mu       sync.Mutex
+	last     *rolled
+	updating bool
+	// err is why the latest attempt to decide again failed; the last decision stands.
+	err error
+}
+
+// rolled returns the decision for snap, or nil when rollouts play no part: no
+// Kubernetes access, or no tier with a rollout or a freeze (every ShopSet takes its
+// tier's pin, as Pin gave it). Applications never read since the start are an error
+// (503): nothing is known of where the ShopSets are, and nothing may move.
+func (s *source) rolled(ctx context.Context, v *view, snap *snapshot.Snapshot) (*rolled, error) {
+	if s.cfg.Applications == nil || !snap.HasRollouts() {
+		return nil, nil
+	}
+	r := &v.rollouts
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if last := r.last; last != nil && last.snap == snap {
+		if s.cfg.Now().Sub(last.at) >= rolloutTTL && !r.updating {
+			r.updating = true
+			go s.redecide(v, snap)
+		}
+		return last, nil
+	}
+	// A new snapshot: its decision is made now, and every caller waits for it, since
+	// the last one's revisions belong to other pins.
+	next, err := s.decide(ctx, snap)
+	if err != nil {
+		return nil, err
+	}
+	r.last, r.err = next, nil
+	return next, nil
+}
+
+// redecide makes the decision for snap again in the background.
+func (s *source) redecide(v *view, snap *snapshot.Snapshot) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.GitTimeout)
+	defer cancel()
+	next, err := s.decide(ctx, snap)
+	r := &v.rollouts
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.updating = false
+	if err != nil {
+		r.err = err
+		s.log.Warn("rollouts not decided again: the last decision stands", "err", err)
+		return
+	}
+	if r.last == nil || r.last.snap == snap {
+		r.last, r.err = next, nil
+	}
+}
+
+// decide reads the Applications and plans every tier of snap.
+func (s *source) decide(ctx context.Context, snap *snapshot.Snapshot) (*rolled, error) {
+	now := s.cfg.Now()
+	list, blind := s.cfg.Applications.List()
+	if blind != nil && list == nil {
+		return nil, fmt.Errorf("%w: %w", errArgoCD, blind)
+	}
+	apps, notes := argoapps.Index(list)
+	plans, err := rollout.Plan(ctx, s.ancestry(), rollout.PlanInput{
+		Tiers: snap.RolloutTiers(now), Apps: apps, Blind: blind != nil, Now: now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rollouts: %w", err)
+	}
+	params, encoded, err := snap.Rolled(plans)
+	if err != nil {
+		return nil, err
+	}
+	return &rolled{snap: snap, plans: plans, params: params, encoded: encoded, apps: apps,
+		blind: blind, notes: notes, at: now}, nil
+}
+
+// ancestry answers rollout's questions of the mirror; commits never change, so the
+// answers are kept (a bounded map, emptied when full).
+func (s *source) ancestry() rollout.Ancestry { return &s.mergeBases }
+
+type mergeBases struct {
+	repo *gitrepo.Repo
+	mu   sync.Mutex
+	seen map[[2]string]string
+}
+
+// maxMergeBases bounds the answers kept.
+const maxMergeBases = 4096
+
+func (m *mergeBases) MergeBase(ctx context.Context, a, b string) (string, error) {
+	key := [2]string{min(a, b), max(a, b)}
+	m.mu.Lock()
+	if mb, ok := m.seen[key]; ok {
+		m.mu.Unlock()
+		return mb, nil
+	}
+	m.mu.Unlock()
+	mb, err := m.repo.MergeBase(ctx, a, b)
+	switch {
+	case errors.Is(err, gitrepo.ErrNoMergeBase):
+		return "", fmt.Errorf("%w: %w", rollout.ErrUnrelated, err)
+	case errors.Is(err, gitrepo.ErrUnknownRevision):
+		return "", fmt.Errorf("%w: %w", rollout.ErrUnknown, err)
+	case err != nil:
+		return "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.seen == nil || len(m.seen) >= maxMergeBases {
+		m.seen = map[[2]string]string{}
+	}
+	m.seen[key] = mb
+	return mb, nil
+}
