@@ -183,6 +183,9 @@ func (r *Reader) List() ([]App, error) {
 	return out, nil
 }
 
+// Version changes whenever the cache does (the last resource version it saw).
+func (r *Reader) Version() string { return r.informer.LastSyncResourceVersion() }
+
 func (r *Reader) list() []App {
 	out := []App{}
 	for _, o := range r.informer.GetStore().List() {

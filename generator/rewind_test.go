@@ -1,6 +1,7 @@
 package generator_test
 
 import (
+	"strconv"
 	"sync"
 	"testing"
 
@@ -15,9 +16,10 @@ import (
 // Applications seam): what the last answer made Argo CD create. The end-to-end suite
 // reads real Applications through a real API server.
 type argoState struct {
-	mu   sync.Mutex
-	apps []argoapps.App
-	err  error
+	mu      sync.Mutex
+	apps    []argoapps.App
+	err     error
+	version int
 }
 
 func (s *argoState) List() ([]argoapps.App, error) {
@@ -26,11 +28,18 @@ func (s *argoState) List() ([]argoapps.App, error) {
 	return s.apps, s.err
 }
 
+func (s *argoState) Version() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strconv.Itoa(s.version)
+}
+
 // apply makes the state what Argo CD would have after an answer.
 func (s *argoState) apply(apps []argoapps.App) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.apps = apps
+	s.version++
 }
 
 func (f *fixture) argoApps(t *testing.T) []argoapps.App {

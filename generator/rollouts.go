@@ -19,6 +19,11 @@ import (
 // is made again in the background: reading Applications never slows getparams.
 const rolloutTTL = time.Second
 
+// rolloutMinInterval is the least time between two decisions when Argo CD's state has
+// changed: Applications change all the time on a large installation, and deciding at
+// most ten times a second bounds the work while still following a sync at once.
+const rolloutMinInterval = 100 * time.Millisecond
+
 // rolled is a snapshot as its rollouts serve it: each ShopSet's revision decided from
 // what Argo CD reports.
 type rolled struct {
@@ -30,7 +35,18 @@ type rolled struct {
 	// blind is why Argo CD's state is not current (nothing moves meanwhile); nil when it is.
 	blind error
 	notes []string
-	at    time.Time
+	// at is the decision's time by the configured clock; madeAt by the real one, and
+	// version the Applications' version it read.
+	at      time.Time
+	madeAt  time.Time
+	version string
+}
+
+// stale reports whether the decision should be made again.
+func (d *rolled) stale(cfg *Config) bool {
+	age := time.Since(d.madeAt)
+	return age >= rolloutTTL || cfg.Now().Sub(d.at) >= rolloutTTL ||
+		age >= rolloutMinInterval && cfg.Applications.Version() != d.version
 }
 
 // rollouts keeps a view's latest decision.
@@ -54,7 +70,7 @@ func (s *source) rolled(ctx context.Context, v *view, snap *snapshot.Snapshot) (
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if last := r.last; last != nil && last.snap == snap {
-		if s.cfg.Now().Sub(last.at) >= rolloutTTL && !r.updating {
+		if !r.updating && last.stale(s.cfg) {
 			r.updating = true
 			go s.redecide(v, snap)
 		}
@@ -68,6 +84,22 @@ func (s *source) rolled(ctx context.Context, v *view, snap *snapshot.Snapshot) (
 	}
 	r.last, r.err = next, nil
 	return next, nil
+}
+
+// status is the last decision for snap, if there is one.
+func (r *rollouts) status(snap *snapshot.Snapshot) *rolled {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.last != nil && r.last.snap == snap {
+		return r.last
+	}
+	return nil
+}
+
+func (r *rollouts) lastError() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
 }
 
 // redecide makes the decision for snap again in the background.
@@ -91,7 +123,8 @@ func (s *source) redecide(v *view, snap *snapshot.Snapshot) {
 
 // decide reads the Applications and plans every tier of snap.
 func (s *source) decide(ctx context.Context, snap *snapshot.Snapshot) (*rolled, error) {
-	now := s.cfg.Now()
+	now, madeAt := s.cfg.Now(), time.Now()
+	version := s.cfg.Applications.Version()
 	list, blind := s.cfg.Applications.List()
 	if blind != nil && list == nil {
 		return nil, fmt.Errorf("%w: %w", errArgoCD, blind)
@@ -108,7 +141,7 @@ func (s *source) decide(ctx context.Context, snap *snapshot.Snapshot) (*rolled, 
 		return nil, err
 	}
 	return &rolled{snap: snap, plans: plans, params: params, encoded: encoded, apps: apps,
-		blind: blind, notes: notes, at: now}, nil
+		blind: blind, notes: notes, at: now, madeAt: madeAt, version: version}, nil
 }
 
 // ancestry answers rollout's questions of the mirror; commits never change, so the

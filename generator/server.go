@@ -74,6 +74,8 @@ type Applications interface {
 	// returning what the cache last held (not nil), which says where things were but
 	// must not move them.
 	List() ([]argoapps.App, error)
+	// Version changes whenever what List returns may have.
+	Version() string
 }
 
 // Defaults.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/shopset/shopset/rollout"
 	"github.com/shopset/shopset/snapshot"
 )
 
@@ -13,8 +14,29 @@ import (
 // revision, held and waiting commits, the clusters, the ShopSets and the degraded shops.
 // The dashboard is rendered from it and from nothing else.
 type Status struct {
+	// Rollouts is "on" when the generator reads Argo CD's Applications, else why not.
+	Rollouts     string       `json:"rollouts"`
 	Repositories []RepoStatus `json:"repositories"`
 }
+
+// RolloutsOff is Status.Rollouts without Kubernetes access.
+const RolloutsOff = "off: no Kubernetes access (not in a cluster, no --kubeconfig); every ShopSet takes its tier's pinned revision at once"
+
+// RolloutStatus is the rollout decision a view serves.
+type RolloutStatus struct {
+	// DecidedAt is when it was made (it is made again every second or so).
+	DecidedAt time.Time `json:"decidedAt"`
+	// ArgoCD says why Argo CD's state is not current; while it is set nothing moves.
+	ArgoCD string `json:"argoCD,omitempty"`
+	// LastError is why the decision could not be made again; the one shown stands.
+	LastError string        `json:"lastError,omitempty"`
+	Notes     []string      `json:"notes,omitempty"`
+	Tiers     []TierRollout `json:"tiers"`
+}
+
+// TierRollout is one tier's rollout: pinned, target and proven revisions, the waves
+// with their states, a halt.
+type TierRollout = rollout.TierPlan
 
 // RepoStatus is one served repository.
 type RepoStatus struct {
@@ -48,6 +70,8 @@ type ViewStatus struct {
 	Clusters      []ClusterStatus  `json:"clusters"`
 	ShopSetList   []ShopSetStatus  `json:"shopsetList"`
 	DegradedShops []DegradedStatus `json:"degradedShops"`
+	// Rollouts is set when rollouts decide the ShopSets' revisions.
+	Rollouts *RolloutStatus `json:"rollouts,omitempty"`
 }
 
 // ClusterStatus is one cluster of an inventory.
@@ -71,6 +95,11 @@ type ShopSetStatus struct {
 	Components    []string `json:"components"`
 	Revision      string   `json:"revision"`
 	Shops         int      `json:"shops"`
+	// Live, Sync and Health are what Argo CD reports of its Application, when rollouts
+	// read it: the revision it is synced to, Synced or OutOfSync, its health.
+	Live   string `json:"live,omitempty"`
+	Sync   string `json:"sync,omitempty"`
+	Health string `json:"health,omitempty"`
 }
 
 // DegradedStatus is a shop placed on fewer failure domains than it asks for.
@@ -84,7 +113,10 @@ type DegradedStatus struct {
 
 // Status reports the server's state now.
 func (s *Server) Status() Status {
-	st := Status{Repositories: []RepoStatus{}}
+	st := Status{Rollouts: "on", Repositories: []RepoStatus{}}
+	if s.cfg.Applications == nil {
+		st.Rollouts = RolloutsOff
+	}
 	now := time.Now()
 	for _, url := range s.order {
 		src := s.sources[url]
@@ -138,12 +170,34 @@ func (v *view) status(now time.Time, git outage, maxStale time.Duration) ViewSta
 		for _, c := range v.good.Inventory.Clusters {
 			vs.Clusters = append(vs.Clusters, ClusterStatus{Name: c.Name, Server: c.Server, FailureDomain: c.FailureDomain, State: string(c.State)})
 		}
-		vs.ShopSetList = make([]ShopSetStatus, 0, len(v.good.Params))
-		for _, p := range v.good.Params {
-			vs.ShopSetList = append(vs.ShopSetList, ShopSetStatus{
+		params := v.good.Params
+		roll := v.rollouts.status(v.good)
+		if roll != nil {
+			params = roll.params
+			vs.Rollouts = &RolloutStatus{DecidedAt: roll.at, Notes: roll.notes, Tiers: roll.plans}
+			if roll.blind != nil {
+				vs.Rollouts.ArgoCD = roll.blind.Error()
+			}
+			if err := v.rollouts.lastError(); err != nil {
+				vs.Rollouts.LastError = err.Error()
+			}
+		}
+		vs.ShopSetList = make([]ShopSetStatus, 0, len(params))
+		for _, p := range params {
+			ss := ShopSetStatus{
 				Name: p.Name, AppName: p.AppName, Namespace: p.Namespace, Tier: p.Tier, Cluster: p.Cluster.Name,
 				Configuration: p.Configuration, Components: p.Components, Revision: p.Revision, Shops: p.Shops,
-			})
+			}
+			if roll != nil {
+				if a, ok := roll.apps[p.Name]; ok {
+					ss.Live, ss.Health = a.Revision, a.Health
+					ss.Sync = "OutOfSync"
+					if a.Synced {
+						ss.Sync = "Synced"
+					}
+				}
+			}
+			vs.ShopSetList = append(vs.ShopSetList, ss)
 		}
 		// Placement lists the shops in the inventory's order.
 		for i, p := range v.good.Placement.Shops {
