@@ -101,14 +101,14 @@ func TestPlan(t *testing.T) {
 			tiers: tiers(policy, ""),
 			apps:  map[string]rollout.App{"d-a": healthy("c2"), "d-b": healthy("f00d"), "p-a": healthy("c1"), "p-b": healthy("c1")},
 			want:  [4]string{"c3", "f00d", "c2", "c2"}, proven: "c2", prod: "c2",
-			note:  "which the repository does not have",
+			note: "which the repository does not have",
 		},
 		{
 			name:  "dev runs unrelated histories: nothing proven, prod holds where it is",
 			tiers: tiers(policy, ""),
 			apps:  map[string]rollout.App{"d-a": healthy("z"), "d-b": healthy("c2"), "p-a": healthy("c1")},
 			want:  [4]string{"c3", "c2", "c1", "c3"}, proven: "", prod: "",
-			note:  "share no history",
+			note: "share no history",
 		},
 		{
 			name:  "Argo CD unreadable: every ShopSet keeps what it runs",
