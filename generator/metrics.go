@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/shopset/shopset/rollout"
 
 	"github.com/shopset/shopset/version"
 )
@@ -81,13 +83,26 @@ var (
 		"Shops placed on a ShopSet.", []string{"repo", "revision", "path", "shopset"}, nil)
 	descDegraded = prometheus.NewDesc("shopset_generator_degraded_shops",
 		"Shops placed on fewer failure domains than they ask for.", []string{"repo", "revision", "path"}, nil)
+	descWaves = prometheus.NewDesc("shopset_rollout_waves",
+		"Waves of a tier's rollout in each state (pending, released, soaking, done, halted).", []string{"repo", "tier", "state"}, nil)
+	descHalted = prometheus.NewDesc("shopset_rollout_halted",
+		"1 when a tier's rollout is halted.", []string{"repo", "tier"}, nil)
+	descFrozen = prometheus.NewDesc("shopset_rollout_frozen",
+		"1 when a freeze holds a tier.", []string{"repo", "tier"}, nil)
+	descBehind = prometheus.NewDesc("shopset_rollout_held_back",
+		"1 when a tier's target is behind its pinned revision: the tier below has not proven it yet.", []string{"repo", "tier"}, nil)
+	descBlind = prometheus.NewDesc("shopset_rollout_argocd_unknown",
+		"1 while Argo CD's state cannot be read: rollouts stay where they are.", []string{"repo"}, nil)
 )
+
+var waveStates = []rollout.WaveState{rollout.Pending, rollout.Released, rollout.Soaking, rollout.Done, rollout.Halted}
 
 // stateCollector reads the snapshots at scrape time, so the gauges are never behind.
 type stateCollector struct{ s *Server }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descAge, descStale, descRefreshErrors, descShopSets, descHeld, descShops, descDegraded} {
+	for _, d := range []*prometheus.Desc{descAge, descStale, descRefreshErrors, descShopSets, descHeld, descShops, descDegraded,
+		descWaves, descHalted, descFrozen, descBehind, descBlind} {
 		ch <- d
 	}
 }
@@ -120,6 +135,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 				ch <- prometheus.MustNewConstMetric(descShopSets, prometheus.GaugeValue, float64(perTier[t.Name]), repo.URL, v.Revision, v.Path, t.Name)
 				ch <- prometheus.MustNewConstMetric(descHeld, prometheus.GaugeValue, float64(len(t.Held)), repo.URL, v.Revision, v.Path, t.Name)
 			}
+			if v.Rollouts != nil {
+				collectRollouts(ch, repo.URL, v.Rollouts)
+			}
 		}
 	}
 }
@@ -136,5 +154,31 @@ func (s *Server) countShopSets(url string, vs ViewStatus, perTier map[string]int
 	}
 	for _, p := range v.good.Params {
 		perTier[p.Tier]++
+	}
+}
+
+func collectRollouts(ch chan<- prometheus.Metric, repo string, r *RolloutStatus) {
+	gauge := func(d *prometheus.Desc, on bool, labels ...string) {
+		v := 0.0
+		if on {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	gauge(descBlind, r.ArgoCD != "", repo)
+	for _, t := range r.Tiers {
+		gauge(descBehind, t.Target != t.Pinned, repo, t.Name)
+		if !t.Rollout && t.Frozen == "" {
+			continue
+		}
+		count := map[rollout.WaveState]int{}
+		for _, w := range t.Waves {
+			count[w.State]++
+		}
+		for _, st := range waveStates {
+			ch <- prometheus.MustNewConstMetric(descWaves, prometheus.GaugeValue, float64(count[st]), repo, t.Name, string(st))
+		}
+		gauge(descHalted, t.Halt != nil, repo, t.Name)
+		gauge(descFrozen, t.Frozen != "", repo, t.Name)
 	}
 }

@@ -1,6 +1,8 @@
 package generator_test
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -179,6 +181,10 @@ func TestRolloutWavesSoakHaltRollback(t *testing.T) {
 	require.NotNil(t, plan.Halt)
 	assert.Equal(t, first, plan.Halt.ShopSet)
 	assert.True(t, plan.RolledBack)
+	metrics := scrape(t, f)
+	assert.Contains(t, metrics, `shopset_rollout_halted{repo="`+f.url+`",tier="beta-prod"} 1`)
+	assert.Contains(t, metrics, `shopset_rollout_waves{repo="`+f.url+`",state="halted",tier="beta-prod"} 1`)
+	assert.Contains(t, metrics, `shopset_rollout_held_back{repo="`+f.url+`",tier="prod"} 1`)
 
 	// Argo CD syncs it back. A restart (a new replica, an empty mirror) keeps the halt:
 	// it is read back from the Applications' history.
@@ -269,4 +275,14 @@ func TestRolloutFreezeAndFailClosed(t *testing.T) {
 	_, err := f.argo(t).applications()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Argo CD's Applications unavailable")
+}
+
+func scrape(t *testing.T, f *fixture) string {
+	t.Helper()
+	resp, err := http.Get(f.http.URL + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(body)
 }
