@@ -272,3 +272,40 @@ func healthySince(a App) time.Time {
 	}
 	return time.Time{}
 }
+
+// ClientConfig finds how to reach the Kubernetes API the way kubectl does: the
+// kubeconfig file given, else $KUBECONFIG, else ~/.kube/config, at the context given or
+// the current one; in a pod without any, its service account.
+func ClientConfig(kubeconfig, context string) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules,
+		&clientcmd.ConfigOverrides{CurrentContext: context}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes configuration: %w", err)
+	}
+	cfg.UserAgent = "shopctl"
+	return cfg, nil
+}
+
+// ListOnce reads the ShopSets' Applications in namespace once, without a cache: what
+// shopctl needs for one answer.
+func ListOnce(ctx context.Context, cfg *rest.Config, namespace string) ([]App, error) {
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	list, err := client.Resource(GVR).Namespace(namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelName})
+	if err != nil {
+		return nil, fmt.Errorf("listing Applications in namespace %q: %w", namespace, err)
+	}
+	out := make([]App, 0, len(list.Items))
+	for i := range list.Items {
+		a, err := FromUnstructured(&list.Items[i])
+		if err != nil {
+			continue // the label selector says it is a ShopSet's; a malformed one is not acted on
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}

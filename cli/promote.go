@@ -7,10 +7,13 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/promotion"
+	"github.com/shopset/shopset/snapshot"
 )
 
 // promoteOptions are shopctl promote's flags and argument.
@@ -21,6 +24,8 @@ type promoteOptions struct {
 	dryRun, push bool
 	output       string
 	local        bool // --repo is a local directory
+	kube         kubeFlags
+	override     promotion.Override
 }
 
 func newPromote(env Env) *cobra.Command {
@@ -38,6 +43,12 @@ In a local repository (--repo PATH) it moves the branch there with a compare-and
 --push also pushes it to --remote, which must hold the same tier branches (fetch first).
 A repository URL is read through a temporary mirror, so --push (or --dry-run) is required.
 Nothing is pushed when any check fails.
+
+It also refuses into a tier that a freeze in shopsets.yaml holds (--override-freeze), and,
+when the tier below has a rollout, past what that tier has proven on its clusters: every
+ShopSet Synced and Healthy at the revision for the soak, read from Argo CD's Applications
+with your kubeconfig (--ignore-health). Both overrides need --reason, which the output
+records.
 
 It prints the argocd app diff commands that compare each affected Application's live
 state with the new revision; shopctl diff --promote TIER shows the same offline.
@@ -62,6 +73,10 @@ state with the new revision; shopctl diff --promote TIER shows the same offline.
 	f.BoolVar(&o.push, "push", false, "push the branch to the remote (fast-forward only, never forced)")
 	f.StringVar(&o.remote, "remote", "origin", "with a local --repo: the remote --push pushes to")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or yaml (the promotion plan)")
+	f.BoolVar(&o.override.Freeze, "override-freeze", false, "promote into a tier a freeze holds (needs --reason)")
+	f.BoolVar(&o.override.Health, "ignore-health", false, "promote past what the tier below has proven on its clusters (needs --reason)")
+	f.StringVar(&o.override.Reason, "reason", "", "why a gate is overridden: recorded with the promotion")
+	o.kube.add(cmd)
 	outputs(cmd, "text", "json", "yaml")
 	cmd.ValidArgsFunction = firstArg(completeNames(tierNames))
 	return cmd
@@ -90,6 +105,9 @@ func (o *promoteOptions) run(ctx context.Context, env Env) error {
 	if err != nil {
 		return err
 	}
+	if err := promotion.Check(ctx, r, plan, o.gate(ctx, snap, r), o.override); err != nil {
+		return err
+	}
 	if !o.dryRun && !plan.UpToDate() {
 		if err := promotion.Apply(ctx, r, plan, promotion.Options{Local: o.local, Push: o.push, Remote: o.remote}); err != nil {
 			return err
@@ -113,6 +131,9 @@ func printPromotion(w io.Writer, p *promotion.Plan, repo, remote string, local, 
 	}
 	fmt.Fprintf(&b, "%s %s: %s %.12s -> %.12s (fast-forward), %s from %s:\n",
 		verb, p.Tier, p.Branch, p.From, p.To, count(len(p.Commits), "commit"), p.Below)
+	for _, o := range p.Overrides {
+		fmt.Fprintf(&b, "  OVERRIDE: %s\n", o)
+	}
 	writeCommits(&b, "  ", p.Commits)
 	if len(p.Apps) > 0 {
 		b.WriteString("\nApplications whose revision moves:\n")
@@ -141,4 +162,31 @@ func printPromotion(w io.Writer, p *promotion.Plan, repo, remote string, local, 
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// gate reads what the promotion is checked against: the tier's freeze, and when the
+// tier below has a rollout, what it has proven according to Argo CD's Applications.
+func (o *promoteOptions) gate(ctx context.Context, snap *snapshot.Snapshot, r *gitrepo.Repo) promotion.Gate {
+	var g promotion.Gate
+	now := time.Now()
+	if f, ok := snap.Inventory.FreezeOf(o.tier, now); ok {
+		g.Frozen = f.Reason
+	}
+	k, err := promotion.FindTier(snap.Inventory, o.tier)
+	if err != nil || k == 0 || snap.Inventory.Tiers[k-1].Rollout == nil {
+		return g
+	}
+	g.BelowRollout = true
+	apps, _, err := o.kube.apps(ctx)
+	if err != nil {
+		g.Unknown = err
+		return g
+	}
+	plans, err := snap.PlanRollouts(ctx, snapshot.Ancestry(r), apps, false, now)
+	if err != nil {
+		g.Unknown = err
+		return g
+	}
+	g.Proven = plans[k-1].Proven
+	return g
 }

@@ -2,13 +2,11 @@ package generator
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/shopset/shopset/argoapps"
-	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/rollout"
 	"github.com/shopset/shopset/snapshot"
 )
@@ -130,11 +128,9 @@ func (s *source) decide(ctx context.Context, snap *snapshot.Snapshot) (*rolled, 
 		return nil, fmt.Errorf("%w: %w", errArgoCD, blind)
 	}
 	apps, notes := argoapps.Index(list)
-	plans, err := rollout.Plan(ctx, s.ancestry(), rollout.PlanInput{
-		Tiers: snap.RolloutTiers(now), Apps: apps, Blind: blind != nil, Now: now,
-	})
+	plans, err := snap.PlanRollouts(ctx, s.ancestry, apps, blind != nil, now)
 	if err != nil {
-		return nil, fmt.Errorf("rollouts: %w", err)
+		return nil, err
 	}
 	params, encoded, err := snap.Rolled(plans)
 	if err != nil {
@@ -142,43 +138,4 @@ func (s *source) decide(ctx context.Context, snap *snapshot.Snapshot) (*rolled, 
 	}
 	return &rolled{snap: snap, plans: plans, params: params, encoded: encoded, apps: apps,
 		blind: blind, notes: notes, at: now, madeAt: madeAt, version: version}, nil
-}
-
-// ancestry answers rollout's questions of the mirror; commits never change, so the
-// answers are kept (a bounded map, emptied when full).
-func (s *source) ancestry() rollout.Ancestry { return &s.mergeBases }
-
-type mergeBases struct {
-	repo *gitrepo.Repo
-	mu   sync.Mutex
-	seen map[[2]string]string
-}
-
-// maxMergeBases bounds the answers kept.
-const maxMergeBases = 4096
-
-func (m *mergeBases) MergeBase(ctx context.Context, a, b string) (string, error) {
-	key := [2]string{min(a, b), max(a, b)}
-	m.mu.Lock()
-	if mb, ok := m.seen[key]; ok {
-		m.mu.Unlock()
-		return mb, nil
-	}
-	m.mu.Unlock()
-	mb, err := m.repo.MergeBase(ctx, a, b)
-	switch {
-	case errors.Is(err, gitrepo.ErrNoMergeBase):
-		return "", fmt.Errorf("%w: %w", rollout.ErrUnrelated, err)
-	case errors.Is(err, gitrepo.ErrUnknownRevision):
-		return "", fmt.Errorf("%w: %w", rollout.ErrUnknown, err)
-	case err != nil:
-		return "", err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.seen == nil || len(m.seen) >= maxMergeBases {
-		m.seen = map[[2]string]string{}
-	}
-	m.seen[key] = mb
-	return mb, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/removal"
+	"github.com/shopset/shopset/rollout"
 	"github.com/shopset/shopset/snapshot"
 )
 
@@ -43,7 +44,8 @@ type source struct {
 	views         map[viewKey]*view
 	removals      removalHistory
 	models        modelCache
-	mergeBases    mergeBases
+	// ancestry answers rollouts' questions of the mirror.
+	ancestry rollout.Ancestry
 }
 
 type viewKey struct{ revision, path string }
@@ -77,7 +79,7 @@ func newSource(url string, cfg *Config, log *slog.Logger) (*source, error) {
 		return nil, err
 	}
 	return &source{url: url, repo: repo, cfg: cfg, log: log.With("repo", url), views: map[viewKey]*view{},
-		mergeBases: mergeBases{repo: repo}}, nil
+		ancestry: snapshot.Ancestry(repo)}, nil
 }
 
 // ensureFresh makes the mirror current with the remote at most once per RefCheckTTL

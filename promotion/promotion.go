@@ -111,6 +111,8 @@ type Plan struct {
 	// Apps are the Applications whose pinned revision the promotion moves, lowest tier
 	// first: the tier's own, and a higher tier's whose held commits it releases.
 	Apps []AppChange `json:"apps"`
+	// Overrides say which gates a person promoted past, and why (Check).
+	Overrides []string `json:"overrides,omitempty"`
 }
 
 // AppChange is one Application whose revision a promotion moves.

@@ -130,19 +130,39 @@ func (in Input) hold() Decision {
 	return d
 }
 
-// running is the newest revision every ShopSet of sets runs: the merge-base of the
-// revisions their Applications run. With no Application at all it is target (nothing
-// ran; "" when there is no target either). A revision Git does not know (an Application
+// running is the newest revision every ShopSet of sets runs, the target of the rollout
+// in progress aside: the merge-base of the revisions their Applications run, or ran
+// before the target for those at it. With no Application at all it is target (nothing
+// ran); with only Applications that ran nothing before the target, "" (the target has
+// not proven itself yet, and nothing else was run). A revision Git does not know (an Application
 // edited by hand to another repository's commit, say) is left out and noted; revisions
 // with no common ancestor prove nothing ("").
 func running(ctx context.Context, git Ancestry, sets []ShopSet, apps map[string]App, target string) (string, []string, error) {
 	var revs []string
+	unproven := false // a ShopSet runs the target and ran nothing before it
+	in := Input{Target: target, Apps: apps}
 	for _, s := range sets {
-		if a, ok := apps[s.Name]; ok && a.Revision != "" && !slices.Contains(revs, a.Revision) {
-			revs = append(revs, a.Revision)
+		a, ok := apps[s.Name]
+		if !ok || a.Revision == "" {
+			continue
+		}
+		rev := a.Revision
+		if rev == target && target != "" {
+			// The rollout in progress has not proven its target: what this ShopSet ran
+			// before it counts, and nothing when it ran nothing before.
+			if rev, ok = in.previous(s.Name); !ok {
+				unproven = true
+				continue
+			}
+		}
+		if !slices.Contains(revs, rev) {
+			revs = append(revs, rev)
 		}
 	}
-	if len(revs) == 0 {
+	switch {
+	case len(revs) == 0 && unproven:
+		return "", nil, nil
+	case len(revs) == 0:
 		return target, nil, nil
 	}
 	// Every revision is checked to be known first, so that one Git does not have is

@@ -111,6 +111,18 @@ func TestPlan(t *testing.T) {
 			note: "share no history",
 		},
 		{
+			name:  "dev halted at its target: it proves what it ran before",
+			tiers: tiers(policy, ""),
+			apps:  map[string]rollout.App{"d-a": at("c3", rollout.Degraded, t0, "c2"), "d-b": healthy("c2"), "p-a": healthy("c1"), "p-b": healthy("c1")},
+			want:  [4]string{"c3", "c2", "c2", "c2"}, proven: "c2", prod: "c2",
+		},
+		{
+			name:  "dev's first ShopSets at a target not soaked, nothing before: nothing proven, prod holds",
+			tiers: tiers(policy, ""),
+			apps:  map[string]rollout.App{"d-a": at("c3", rollout.Healthy, t0), "p-a": healthy("c1")},
+			want:  [4]string{"c3", "c3", "c1", "c3"}, proven: "", prod: "",
+		},
+		{
 			name:  "Argo CD unreadable: every ShopSet keeps what it runs",
 			tiers: tiers(policy, ""),
 			blind: true,

@@ -1,8 +1,13 @@
 package snapshot
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
 	"time"
 
+	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/rollout"
 )
 
@@ -75,4 +80,53 @@ func (s *Snapshot) Rolled(plans []rollout.TierPlan) ([]Params, [][]byte, error) 
 		encoded[i] = b[0]
 	}
 	return params, encoded, nil
+}
+
+// PlanRollouts decides every tier's rollout from what Argo CD reports of each ShopSet's
+// Application (apps, by ShopSet name; blind when that could not be read now) at now.
+func (s *Snapshot) PlanRollouts(ctx context.Context, git rollout.Ancestry, apps map[string]rollout.App, blind bool, now time.Time) ([]rollout.TierPlan, error) {
+	plans, err := rollout.Plan(ctx, git, rollout.PlanInput{Tiers: s.RolloutTiers(now), Apps: apps, Blind: blind, Now: now})
+	if err != nil {
+		return nil, fmt.Errorf("rollouts: %w", err)
+	}
+	return plans, nil
+}
+
+// Ancestry answers rollout's questions of repo. Commits never change, so answers are
+// kept (a bounded map, emptied when full): a plan is made again every second or so.
+func Ancestry(repo *gitrepo.Repo) rollout.Ancestry { return &mergeBases{repo: repo} }
+
+type mergeBases struct {
+	repo *gitrepo.Repo
+	mu   sync.Mutex
+	seen map[[2]string]string
+}
+
+// maxMergeBases bounds the answers kept.
+const maxMergeBases = 4096
+
+func (m *mergeBases) MergeBase(ctx context.Context, a, b string) (string, error) {
+	key := [2]string{min(a, b), max(a, b)}
+	m.mu.Lock()
+	if mb, ok := m.seen[key]; ok {
+		m.mu.Unlock()
+		return mb, nil
+	}
+	m.mu.Unlock()
+	mb, err := m.repo.MergeBase(ctx, a, b)
+	switch {
+	case errors.Is(err, gitrepo.ErrNoMergeBase):
+		return "", fmt.Errorf("%w: %w", rollout.ErrUnrelated, err)
+	case errors.Is(err, gitrepo.ErrUnknownRevision):
+		return "", fmt.Errorf("%w: %w", rollout.ErrUnknown, err)
+	case err != nil:
+		return "", err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.seen == nil || len(m.seen) >= maxMergeBases {
+		m.seen = map[[2]string]string{}
+	}
+	m.seen[key] = mb
+	return mb, nil
 }

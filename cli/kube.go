@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shopset/shopset/argoapps"
+	"github.com/shopset/shopset/rollout"
+)
+
+// kubeFlags say where Argo CD's Applications are read, as kubectl's flags do.
+type kubeFlags struct {
+	kubeconfig, context, namespace string
+}
+
+func (k *kubeFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&k.kubeconfig, "kubeconfig", "", "kubeconfig to read Argo CD's Applications with (default: $KUBECONFIG, ~/.kube/config)")
+	f.StringVar(&k.context, "context", "", "the kubeconfig context to use (default: the current one)")
+	f.StringVar(&k.namespace, "argocd-namespace", "argocd", "the namespace of Argo CD's Applications")
+}
+
+// kubeTimeout bounds reading the Applications.
+const kubeTimeout = 30 * time.Second
+
+// apps reads the ShopSets' Applications once, by ShopSet name, with what was seen and
+// not acted on.
+func (k *kubeFlags) apps(ctx context.Context) (map[string]rollout.App, []string, error) {
+	cfg, err := argoapps.ClientConfig(k.kubeconfig, k.context)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.Timeout = kubeTimeout
+	ctx, cancel := context.WithTimeout(ctx, kubeTimeout)
+	defer cancel()
+	list, err := argoapps.ListOnce(ctx, cfg, k.namespace)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading Argo CD's Applications: %w", err)
+	}
+	apps, notes := argoapps.Index(list)
+	return apps, notes, nil
+}

@@ -1,0 +1,186 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// apiServer stands in for the Kubernetes API server where it serves Argo CD's
+// Applications: the one request shopctl makes (a list by label). The end-to-end suite
+// reads them from a real API server; here the answers must be set per case.
+type apiServer struct {
+	mu    sync.Mutex
+	items []map[string]any
+	url   string
+	asked string // the last request's path and query
+}
+
+func newAPIServer(t *testing.T) *apiServer {
+	a := &apiServer{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.asked = r.URL.Path + "?" + r.URL.RawQuery
+		if r.URL.Path != "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"apiVersion": "argoproj.io/v1alpha1", "kind": "ApplicationList",
+			"metadata": map[string]any{"resourceVersion": "7"}, "items": a.items,
+		})
+	}))
+	t.Cleanup(srv.Close)
+	a.url = srv.URL
+	return a
+}
+
+// app sets ShopSet name's Application: synced at rev, health, since when.
+func (a *apiServer) app(name, tier, rev, health string, since time.Time, history ...string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var hist []any
+	for _, h := range append(history, rev) {
+		hist = append(hist, map[string]any{"revision": h})
+	}
+	a.items = append(a.items, map[string]any{
+		"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+		"metadata": map[string]any{"name": "shopset-" + name, "namespace": "argocd",
+			"labels": map[string]any{"shopset.io/name": name, "shopset.io/tier": tier}},
+		"spec": map[string]any{"source": map[string]any{"targetRevision": rev}},
+		"status": map[string]any{
+			"sync":           map[string]any{"status": "Synced", "revision": rev},
+			"health":         map[string]any{"status": health, "lastTransitionTime": since.UTC().Format(time.RFC3339)},
+			"operationState": map[string]any{"finishedAt": since.UTC().Format(time.RFC3339)},
+			"history":        hist,
+		},
+	})
+}
+
+// kubeconfig writes a kubeconfig that reaches server.
+func kubeconfig(t *testing.T, server string) string {
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, os.WriteFile(path, []byte(fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: argocd, cluster: {server: %q}}]
+users: [{name: me, user: {token: t0k3n}}]
+contexts: [{name: argocd, context: {cluster: argocd, user: me}}]
+current-context: argocd
+`, server)), 0o600))
+	return path
+}
+
+// withRollout gives beta a rollout and prod-side freezes as extra YAML, on main.
+func withRollout(t *testing.T, p *remotePlatform, extra string) {
+	t.Helper()
+	inv := p.clone.Git(t, "show", "main:shopsets.yaml") + "\n"
+	inv = strings.Replace(inv, "    branch: tier/beta\n", "    branch: tier/beta\n    rollout: {soak: 10m, rollback: true}\n", 1)
+	require.Contains(t, inv, "rollout:")
+	p.clone.Commit(t, "main", map[string]string{"shopsets.yaml": inv + extra}, "Roll beta out")
+}
+
+func TestRolloutStatusCommand(t *testing.T) {
+	p := newRemotePlatform(t)
+	withRollout(t, p, "")
+	betaPin := p.clone.Git(t, "merge-base", "tier/beta", "tier/dev")
+	old := p.clone.Head(t, "tier/beta-prod")
+	api := newAPIServer(t)
+	api.app("c-1", "beta", betaPin, "Degraded", time.Now().Add(-time.Minute), old)
+	cfg := kubeconfig(t, api.url)
+
+	r := run(t, nil, "rollout", "status", "beta", "--repo", p.clone.Dir, "--kubeconfig", cfg)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, api.asked, "labelSelector=shopset.io%2Fname")
+	for _, want := range []string{
+		"TIER beta (waves by failure domain, soak 10m0s, health timeout 10m0s, rollback on)",
+		"halted    c-1 is Degraded at " + betaPin[:12],
+		"(rolled back)",
+		"onprem-c",
+		"c-1      cluster-c  " + old[:12], // given back the revision it ran before
+	} {
+		assert.Contains(t, r.stdout, want)
+	}
+	assert.NotContains(t, r.stdout, "TIER prod", "one tier asked for")
+
+	r = run(t, nil, "rollout", "status", "--repo", p.clone.Dir, "--kubeconfig", cfg, "-o", "json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var rep struct {
+		Tiers []struct {
+			Name, Target, Proven string
+			Halt                 *struct{ ShopSet string }
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep))
+	require.Len(t, rep.Tiers, 4)
+	assert.Equal(t, "c-1", rep.Tiers[1].Halt.ShopSet)
+	assert.Equal(t, old, rep.Tiers[1].Proven, "a halted target is never proven")
+	assert.Equal(t, old, rep.Tiers[2].Target, "beta-prod takes only what beta has proven")
+
+	r = run(t, nil, "rollout", "status", "bta", "--repo", p.clone.Dir, "--kubeconfig", cfg)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, `unknown tier "bta"`)
+
+	r = run(t, nil, "rollout", "status", "--repo", p.clone.Dir, "--kubeconfig", kubeconfig(t, "http://127.0.0.1:1"))
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "reading Argo CD's Applications")
+}
+
+func TestPromoteGates(t *testing.T) {
+	p := newRemotePlatform(t)
+	withRollout(t, p, "freezes:\n  - tiers: [prod]\n    reason: Black Friday\n")
+	betaPin := p.clone.Git(t, "merge-base", "tier/beta", "tier/dev")
+	old := p.clone.Head(t, "tier/beta-prod")
+	api := newAPIServer(t)
+	cfg := kubeconfig(t, api.url)
+	promote := func(tier string, args ...string) result {
+		return run(t, nil, append([]string{"promote", tier, "--repo", p.clone.Dir, "--dry-run", "--kubeconfig", cfg}, args...)...)
+	}
+
+	// beta's ShopSet still runs the old revision: beta-prod may not take the new one.
+	api.app("c-1", "beta", old, "Healthy", time.Now().Add(-time.Hour))
+	r := promote("beta-prod")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "is past what beta has proven on its clusters ("+old[:12])
+	assert.Contains(t, r.stderr, "--ignore-health --reason")
+
+	r = promote("beta-prod", "--ignore-health")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "need --reason")
+
+	r = promote("beta-prod", "--ignore-health", "--reason", "api 1.5.0 is a security fix")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "OVERRIDE: health gate of beta overridden")
+	assert.Contains(t, r.stdout, "api 1.5.0 is a security fix")
+
+	// Synced and Healthy at the new revision past the soak: proven, no override needed.
+	api.items = nil
+	api.app("c-1", "beta", betaPin, "Healthy", time.Now().Add(-time.Hour), old)
+	r = promote("beta-prod")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stdout, "OVERRIDE")
+
+	// Argo CD unreadable: refused, never assumed proven.
+	r = run(t, nil, "promote", "beta-prod", "--repo", p.clone.Dir, "--dry-run", "--kubeconfig", kubeconfig(t, "http://127.0.0.1:1"))
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "what beta has proven cannot be read")
+
+	// A freeze holds prod (beta-prod has no rollout: no Applications are read).
+	r = run(t, nil, "promote", "prod", "--repo", p.clone.Dir, "--dry-run")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "prod is frozen: Black Friday")
+	r = run(t, nil, "promote", "prod", "--repo", p.clone.Dir, "--dry-run", "--override-freeze", "--reason", "hotfix for checkout")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "OVERRIDE: freeze of prod (Black Friday) overridden: hotfix for checkout")
+}
