@@ -2,7 +2,8 @@
 # Runs the Go benchmarks and compares them with the committed baseline by ratio, not by
 # absolute time: each benchmark is divided by its reference benchmark from the same run
 # (render's Render by KustomizeOnly, policy's RenderWithPolicies by its Render, snapshot's
-# Pin, a rebuild after a push to a tier branch, by its Build, after a push to main), so a
+# Pin, a rebuild after a push to a tier branch, by its Build, after a push to main;
+# generator's getparams with rollouts by the same without), so a
 # slower or busier machine does not read as a regression. The test binaries are built
 # once and run COUNT times in turn, so that the machine's ups and downs hit every
 # benchmark alike.
@@ -19,21 +20,21 @@ count=${COUNT:-6}
 tolerance=${TOLERANCE:-1.20}
 # package:benchmark:reference[:goal[:unit]], goal being the largest ratio allowed whatever
 # the baseline (policies add under 20% to a render; pinning after a push to a tier branch
-# costs under 1/20 of a full rebuild), unit the measure compared (ns/op unless named:
+# costs under 1/20 of a full rebuild; reading Applications adds under 10% to getparams), unit the measure compared (ns/op unless named:
 # snapshot's cpu-ns/op counts git's CPU too)
-pairs="render:BenchmarkRender:BenchmarkKustomizeOnly policy:BenchmarkRenderWithPolicies:BenchmarkRender:1.20 snapshot:BenchmarkPin:BenchmarkBuild:0.05:cpu-ns/op"
+pairs="render:BenchmarkRender:BenchmarkKustomizeOnly policy:BenchmarkRenderWithPolicies:BenchmarkRender:1.20 snapshot:BenchmarkPin:BenchmarkBuild:0.05:cpu-ns/op generator:BenchmarkGetParams/rollouts:BenchmarkGetParams/all:1.10"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 new=$work/new.txt
-for pkg in render policy snapshot; do
+for pkg in render policy snapshot generator; do
 	go test -c -o "$work/$pkg.test" "./$pkg/"
 done
 # the benchmarks of each package that the pairs name
 declare -A benches=([render]='^Benchmark(Render|KustomizeOnly)$' [policy]='^Benchmark(Render|RenderWithPolicies|Check)$'
-	[snapshot]='^Benchmark(Build|Pin)$')
+	[snapshot]='^Benchmark(Build|Pin)$' [generator]='^BenchmarkGetParams$/^(all|rollouts)$')
 for i in $(seq "$count"); do
-	for pkg in render policy snapshot; do
+	for pkg in render policy snapshot generator; do
 		(cd "$pkg" && "$work/$pkg.test" -test.run '^$' -test.bench "${benches[$pkg]}" -test.benchmem) | grep -v '^PASS$' | tee -a "$new"
 	done
 done
