@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/promotion"
 	"github.com/shopset/shopset/rollout"
 	"github.com/shopset/shopset/snapshot"
@@ -25,7 +27,7 @@ halted (and rolled back, where the tier says so) when a ShopSet degrades. It dec
 exactly as the generator does, from the repository and the Applications that Argo CD
 has now, read with your kubeconfig.`,
 	}
-	cmd.AddCommand(newRolloutStatus(env))
+	cmd.AddCommand(newRolloutStatus(env), newRolloutAction(env, rollout.Resume), newRolloutAction(env, rollout.Retry))
 	return cmd
 }
 
@@ -111,7 +113,7 @@ each ShopSet's given revision beside what its Application runs.
 }
 
 func report(snap *snapshot.Snapshot, plans []rollout.TierPlan, apps map[string]rollout.App, notes []string, now time.Time) *rolloutReport {
-	rep := &rolloutReport{DecidedAt: now, Notes: notes, Tiers: plans, Policies: map[string]string{}}
+	rep := &rolloutReport{DecidedAt: now, Notes: append(notes, snap.ActionNotes...), Tiers: plans, Policies: map[string]string{}}
 	given := map[string]string{}
 	for _, p := range plans {
 		for n, r := range p.Revisions {
@@ -205,4 +207,174 @@ func (r *rolloutReport) print(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// rolloutActionOptions are shopctl rollout resume|retry's flags and argument.
+type rolloutActionOptions struct {
+	kind         string
+	repo         repoFlags
+	kube         kubeFlags
+	tier, reason string
+	remote       string
+	dryRun, push bool
+}
+
+func newRolloutAction(env Env, kind string) *cobra.Command {
+	o := rolloutActionOptions{kind: kind}
+	what := map[string]string{
+		rollout.Resume: `resume ends the halt of TIER's rollout and goes on from where it stopped: what
+halted it (a rollback, a health timeout) no longer counts, the halted wave gets the target
+again, waves already soaked stay done, and a health timeout counts from now.`,
+		rollout.Retry: `retry ends the halt of TIER's rollout and starts it again: what halted it (a
+rollback, a health timeout) no longer counts, and every wave soaks again from now, in order,
+the halted wave getting the target again when its turn comes.`,
+	}[kind]
+	cmd := &cobra.Command{
+		Use:   kind + " TIER",
+		Short: map[string]string{rollout.Resume: "End a halted rollout and go on from where it stopped", rollout.Retry: "End a halted rollout and start it again from the first wave"}[kind],
+		Long: what + `
+
+It says what it will do first. The decision is a commit on the inventory's branch (by
+default main) with the trailer ` + map[string]string{rollout.Resume: snapshot.ResumeTrailer, rollout.Retry: snapshot.RetryTrailer}[kind] + `: TIER COMMIT, reviewed and
+shared like any change; every generator replica reads it from Git. A ShopSet that is still
+Degraded at the target halts the rollout again.
+
+  shopctl rollout ` + kind + ` beta-prod --repo . --dry-run
+  shopctl rollout ` + kind + ` beta-prod --repo . --reason "the database migration finished" --push`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.tier = args[0]
+			return o.run(cmd, env)
+		},
+	}
+	o.repo.add(cmd)
+	_ = cmd.MarkFlagRequired("repo")
+	o.kube.add(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.reason, "reason", "", "why: goes into the commit message")
+	f.BoolVar(&o.dryRun, "dry-run", false, "say what would be done and change nothing")
+	f.BoolVar(&o.push, "push", false, "push the commit to the remote (fast-forward only)")
+	f.StringVar(&o.remote, "remote", "origin", "with a local --repo: the remote --push pushes to")
+	cmd.ValidArgsFunction = firstArg(completeNames(tierNames))
+	return cmd
+}
+
+func (o *rolloutActionOptions) run(cmd *cobra.Command, env Env) error {
+	ctx := cmd.Context()
+	local := isLocalRepo(o.repo.repo)
+	if !local && !o.push && !o.dryRun {
+		return errors.New("--repo is not a local directory: " + o.kind + " works on a temporary mirror of it, so it needs --push (or --dry-run)")
+	}
+	snap, r, cleanup, err := o.repo.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	k, err := promotion.FindTier(snap.Inventory, o.tier)
+	if err != nil {
+		return err
+	}
+	if snap.Inventory.Tiers[k].Rollout == nil {
+		return fmt.Errorf("tier %q has no rollout (shopsets.yaml: tiers[%d].rollout): there is nothing to %s", o.tier, k, o.kind)
+	}
+	apps, _, err := o.kube.apps(ctx)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	plans, err := snap.PlanRollouts(ctx, snapshot.Ancestry(r), apps, false, now)
+	if err != nil {
+		return err
+	}
+	p := plans[k]
+	if p.Halt == nil {
+		return fmt.Errorf("the rollout of %.12s on %s is not halted: there is nothing to %s (shopctl rollout status %s)", p.Target, o.tier, o.kind, o.tier)
+	}
+	var b strings.Builder
+	verb := map[string]string{rollout.Resume: "Resume", rollout.Retry: "Retry"}[o.kind]
+	fmt.Fprintf(&b, "%s the rollout of %.12s on %s, halted: %s\n", verb, p.Target, o.tier, p.Halt.Reason)
+	b.WriteString(describeAction(o.kind, p, apps))
+	msg := snapshot.ActionMessage(o.kind, o.tier, p.Target, o.reason)
+	branch := o.repo.revision
+	if o.dryRun {
+		fmt.Fprintf(&b, "\nDry run: nothing was changed. The commit on %s would say:\n\n%s", branch, indent(msg))
+		_, err := io.WriteString(env.Stdout, b.String())
+		return err
+	}
+	head := snap.InventoryCommit
+	id, err := r.CommitEmpty(ctx, head, msg)
+	if err != nil {
+		return err
+	}
+	if o.push {
+		if err := r.Push(ctx, o.remote, branch, id, head); err != nil {
+			return err
+		}
+	}
+	checkedOut := false
+	if local {
+		err := r.UpdateBranch(ctx, branch, id, head)
+		switch {
+		case errors.Is(err, gitrepo.ErrCheckedOut) && o.push:
+			checkedOut = true
+		case errors.Is(err, gitrepo.ErrCheckedOut):
+			// The person's own work tree: the commit is theirs to make there.
+			return fmt.Errorf("%s is checked out in %s, so shopctl does not move it; make the commit there:\n\n  git commit --allow-empty -F - <<'EOF'\n%sEOF\n\nor run again with --push",
+				branch, o.repo.repo, msg)
+		case err != nil:
+			return err
+		}
+	}
+	switch {
+	case o.push:
+		fmt.Fprintf(&b, "\nCommitted %.12s on %s and pushed it: the generator acts on it at its next refresh.\n", id, branch)
+		if checkedOut {
+			fmt.Fprintf(&b, "%s is checked out in %s and did not move: git pull --ff-only %s %s\n", branch, o.repo.repo, o.remote, branch)
+		}
+	default:
+		fmt.Fprintf(&b, "\nCommitted %.12s on %s in %s. Nothing changes until it is pushed: git push %s %s\n", id, branch, o.repo.repo, o.remote, branch)
+	}
+	_, err = io.WriteString(env.Stdout, b.String())
+	return err
+}
+
+// describeAction says what resume or retry will do to the tier's waves.
+func describeAction(kind string, p rollout.TierPlan, apps map[string]rollout.App) string {
+	var b strings.Builder
+	for i, w := range p.Waves {
+		var state string
+		switch {
+		case kind == rollout.Retry && w.State != rollout.Pending:
+			state = "soaks again from now"
+			if w.State == rollout.Halted {
+				state = "gets the target again"
+			}
+			if i == 0 {
+				state += " (the first wave)"
+			}
+		case w.State == rollout.Halted:
+			state = "gets the target again"
+		case w.State == rollout.Done:
+			state = "stays done"
+		case w.State == rollout.Pending:
+			state = "follows when the waves before it have soaked"
+		default:
+			state = "goes on (" + string(w.State) + ")"
+		}
+		fmt.Fprintf(&b, "  wave %d (%s: %s) %s\n", i+1, w.FailureDomain, strings.Join(w.ShopSets, ", "), state)
+		for _, n := range w.ShopSets {
+			if a, ok := apps[n]; ok && a.Revision == p.Target && a.Health == rollout.Degraded {
+				fmt.Fprintf(&b, "  warning: %s is still Degraded at %.12s: the rollout will halt again\n", n, p.Target)
+			}
+		}
+	}
+	return b.String()
+}
+
+func indent(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = "    " + l
+	}
+	return strings.Join(lines, "\n") + "\n"
 }

@@ -184,3 +184,63 @@ func TestPromoteGates(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "OVERRIDE: freeze of prod (Black Friday) overridden: hotfix for checkout")
 }
+
+func TestRolloutRetryAndResume(t *testing.T) {
+	p := newRemotePlatform(t)
+	withRollout(t, p, "")
+	betaPin := p.clone.Git(t, "merge-base", "tier/beta", "tier/dev")
+	old := p.clone.Head(t, "tier/beta-prod")
+	api := newAPIServer(t)
+	// c-1 ran the target, degraded and was rolled back a minute ago.
+	api.app("c-1", "beta", old, "Healthy", time.Now().Add(-time.Minute), old, betaPin)
+	cfg := kubeconfig(t, api.url)
+	main := p.clone.Head(t, "main")
+
+	r := run(t, nil, "rollout", "retry", "beta", "--repo", p.clone.Dir, "--kubeconfig", cfg, "--dry-run")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "Retry the rollout of "+betaPin[:12]+" on beta, halted: c-1 ran "+betaPin[:12]+" and was rolled back")
+	assert.Contains(t, r.stdout, "wave 1 (onprem-c: c-1) gets the target again (the first wave)")
+	assert.Contains(t, r.stdout, "Shopset-Rollout-Retry: beta "+betaPin)
+	assert.Equal(t, main, p.clone.Head(t, "main"), "a dry run changes nothing")
+
+	// Nothing halted elsewhere: nothing to do, said so.
+	r = run(t, nil, "rollout", "resume", "beta-prod", "--repo", p.clone.Dir, "--kubeconfig", cfg)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, `tier "beta-prod" has no rollout`)
+
+	p.clone.Git(t, "config", "user.name", "Ops Person")
+	p.clone.Git(t, "config", "user.email", "ops@shop.example")
+	// main is checked out here: shopctl does not move it, and says how to commit.
+	r = run(t, nil, "rollout", "retry", "beta", "--repo", p.clone.Dir, "--kubeconfig", cfg, "--reason", "the migration finished")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "main is checked out in "+p.clone.Dir)
+	assert.Contains(t, r.stderr, "git commit --allow-empty -F - <<'EOF'")
+	assert.Equal(t, main, p.clone.Head(t, "main"))
+
+	p.clone.Git(t, "push", "--quiet", "origin", "main")
+	r = run(t, nil, "rollout", "retry", "beta", "--repo", p.clone.Dir, "--kubeconfig", cfg, "--reason", "the migration finished", "--push")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "and pushed it")
+	assert.Contains(t, r.stdout, "git pull --ff-only origin main")
+	msg := p.origin.Git(t, "log", "-1", "--format=%B", "main")
+	assert.Contains(t, msg, "the migration finished")
+	assert.Contains(t, msg, "Shopset-Rollout-Retry: beta "+betaPin)
+	assert.Equal(t, main, p.origin.Git(t, "rev-parse", "main^"))
+
+	r = run(t, nil, "rollout", "status", "beta", "--repo", p.origin.Dir, "--kubeconfig", cfg, "-o", "json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var rep struct {
+		Tiers []struct {
+			Halt   *struct{ ShopSet string }
+			Action *struct{ Kind, Target string }
+		}
+		ShopSets []struct{ Name, Revision string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep))
+	require.Len(t, rep.Tiers, 1)
+	assert.Nil(t, rep.Tiers[0].Halt, "the retry ended the halt")
+	require.NotNil(t, rep.Tiers[0].Action)
+	assert.Equal(t, "retry", rep.Tiers[0].Action.Kind)
+	require.Len(t, rep.ShopSets, 1)
+	assert.Equal(t, betaPin, rep.ShopSets[0].Revision, "c-1 gets the target again")
+}

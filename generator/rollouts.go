@@ -128,6 +128,7 @@ func (s *source) decide(ctx context.Context, snap *snapshot.Snapshot) (*rolled, 
 		return nil, fmt.Errorf("%w: %w", errArgoCD, blind)
 	}
 	apps, notes := argoapps.Index(list)
+	notes = append(notes, snap.ActionNotes...)
 	plans, err := snap.PlanRollouts(ctx, s.ancestry, apps, blind != nil, now)
 	if err != nil {
 		return nil, err

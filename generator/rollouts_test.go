@@ -1,8 +1,11 @@
 package generator_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -195,6 +198,15 @@ func TestRolloutWavesSoakHaltRollback(t *testing.T) {
 	require.NotNil(t, plan.Halt, "the halt after a restart")
 	assert.Contains(t, plan.Halt.Reason, "rolled back")
 
+	// A person retries it (a commit on main says so): wave 1 gets it again.
+	clk.advance(time.Minute)
+	commitAt(t, f, "main", clk.Now(), "Retry the bad change\n\nShopset-Rollout-Retry: beta-prod "+bad+"\n")
+	eventually(t, f, map[string]string{first: bad, second: good, third: good}, "beta-prod")
+	plan = tierPlan(t, rolloutView(t, f), "beta-prod")
+	assert.Nil(t, plan.Halt)
+	require.NotNil(t, plan.Action)
+	assert.Equal(t, "retry", plan.Action.Kind)
+
 	// A fix on top starts a new rollout, wave 1 first.
 	fix := release("NOTES", "Fix the bad change")
 	eventually(t, f, map[string]string{first: fix, second: good, third: good}, "beta-prod")
@@ -285,4 +297,19 @@ func scrape(t *testing.T, f *fixture) string {
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return string(body)
+}
+
+// commitAt adds an empty commit to branch, dated at (the test's clock, where gittest's
+// commits are dated from 2024).
+func commitAt(t *testing.T, f *fixture, branch string, at time.Time, msg string) {
+	t.Helper()
+	parent := f.gitRepo.Head(t, branch)
+	cmd := exec.Command("git", "commit-tree", parent+"^{tree}", "-p", parent, "-m", msg)
+	cmd.Dir = f.gitRepo.Dir
+	stamp := fmt.Sprintf("@%d +0000", at.Unix())
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=Ops", "GIT_AUTHOR_EMAIL=ops@shop.example", "GIT_COMMITTER_NAME=Ops",
+		"GIT_COMMITTER_EMAIL=ops@shop.example", "GIT_AUTHOR_DATE="+stamp, "GIT_COMMITTER_DATE="+stamp)
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	f.gitRepo.Git(t, "update-ref", "refs/heads/"+branch, strings.TrimSpace(string(out)), parent)
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // maxFileSize bounds ReadFile: inventories and manifests are small, and a huge blob
@@ -277,6 +278,31 @@ func (r *Repo) Log(ctx context.Context, exclude, include string, max int) ([]Com
 		commits = append(commits, Commit{ID: rec.id, Subject: rec.field, Trailers: rec.trailers})
 	}
 	return commits, nil
+}
+
+// DatedCommit is a commit with its committer time and trailers.
+type DatedCommit struct {
+	ID       string
+	Time     time.Time
+	Trailers map[string][]string
+}
+
+// DatedLog returns the commits reachable from include, newest first, at most max, with
+// their committer times and trailers.
+func (r *Repo) DatedLog(ctx context.Context, include string, max int) ([]DatedCommit, error) {
+	recs, err := r.logRecords(ctx, "%ct", "", include, max)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DatedCommit, 0, len(recs))
+	for _, rec := range recs {
+		sec, err := strconv.ParseInt(rec.field, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("listing commits of %s: commit %s: unexpected time %q", include, rec.id, rec.field)
+		}
+		out = append(out, DatedCommit{ID: rec.id, Time: time.Unix(sec, 0).UTC(), Trailers: rec.trailers})
+	}
+	return out, nil
 }
 
 // logRecord is one commit as logRecords reads it: its ID, one more field (a git log

@@ -16,6 +16,9 @@ var (
 	// ErrRejected means the remote refused a push: not a fast-forward, a protected branch,
 	// a hook. Nothing was written.
 	ErrRejected = errors.New("push rejected")
+	// ErrCheckedOut means a branch to move is checked out in a work tree. Nothing was
+	// written.
+	ErrCheckedOut = errors.New("branch checked out")
 )
 
 // commitID matches a full SHA-1 or SHA-256 object name; writes take nothing else, so
@@ -64,10 +67,10 @@ func (r *Repo) UpdateBranch(ctx context.Context, branch, newID, oldID string) er
 			dir = p
 		}
 		if field == "branch "+ref {
-			return fmt.Errorf("%s: the branch is checked out in %s; switch that work tree to another branch first", what, dir)
+			return fmt.Errorf("%s: %w in %s; switch that work tree to another branch first", what, ErrCheckedOut, dir)
 		}
 	}
-	_, err = r.read(ctx, cmd{args: []string{"update-ref", "-m", "shopctl promote", ref, newID, oldID}})
+	_, err = r.read(ctx, cmd{args: []string{"update-ref", "-m", "shopctl", ref, newID, oldID}})
 	if err == nil {
 		return nil
 	}
@@ -174,4 +177,20 @@ func (r *Repo) Push(ctx context.Context, remote, branch, commit, old string) err
 	default:
 		return fmt.Errorf("%s: %w: %w", what, ErrUnavailable, err)
 	}
+}
+
+// CommitEmpty makes a commit whose tree is parent's and whose parent is parent, with
+// message (trailers and all), and returns its ID; no branch moves (UpdateBranch, Push).
+// The author and committer are git's own configuration, as for git commit.
+func (r *Repo) CommitEmpty(ctx context.Context, parent, message string) (string, error) {
+	what := fmt.Sprintf("making a commit on %.12s", parent)
+	if err := checkCommitIDs(what, parent); err != nil {
+		return "", err
+	}
+	out, err := r.read(ctx, cmd{args: []string{"commit-tree", parent + "^{tree}", "-p", parent, "-F", "-"},
+		stdin: strings.NewReader(message)})
+	if err != nil {
+		return "", fmt.Errorf("%s (is git's user.name and user.email set?): %w", what, err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }

@@ -53,7 +53,7 @@ func TestUpdateBranch(t *testing.T) {
 	p.clone.Git(t, "checkout", "--quiet", "tier/beta")
 	err = p.repo.UpdateBranch(ctx, "tier/beta", p.first, p.second)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "the branch is checked out in "+p.clone.Dir+"; switch that work tree to another branch first")
+	assert.Contains(t, err.Error(), "branch checked out in "+p.clone.Dir+"; switch that work tree to another branch first")
 	assert.Equal(t, p.second, p.clone.Head(t, "tier/beta"))
 
 	for _, tc := range []struct{ branch, newID, oldID, want string }{

@@ -34,6 +34,27 @@ type Policy struct {
 	HealthTimeout time.Duration
 	// Rollback gives every ShopSet of a halted rollout the revision it ran before.
 	Rollback bool
+	// Actions are people's decisions about halted rollouts of the tier (Retry, Resume).
+	Actions []Action
+}
+
+// Kinds of Action.
+const (
+	// Resume ends a halt of a target: what halted it before the action no longer
+	// counts, and a health timeout counts from the action; waves already soaked stay done.
+	Resume = "resume"
+	// Retry is Resume that also restarts every soak: each wave soaks again from the
+	// action, in order.
+	Retry = "retry"
+)
+
+// Action is a person's decision about a tier's rollout of one target, from Git.
+type Action struct {
+	Kind   string    `json:"kind"`
+	Target string    `json:"target"`
+	At     time.Time `json:"at"`
+	// Commit is the commit that records it.
+	Commit string `json:"commit"`
 }
 
 // ShopSet is one ShopSet of the tier.
@@ -133,6 +154,8 @@ type Decision struct {
 	// Notes say what Decide saw and did not act on (an Application at a revision it was
 	// not given, say).
 	Notes []string `json:"notes,omitempty"`
+	// Action is the person's decision in force for the target (Resume, Retry), if any.
+	Action *Action `json:"action,omitempty"`
 }
 
 // Waves groups the ShopSets into waves, one failure domain each, ordered by blast
@@ -165,6 +188,9 @@ func Waves(sets []ShopSet) []Wave {
 // Decide works out the revision of every ShopSet of the tier.
 func Decide(in Input) Decision {
 	d := Decision{Revisions: map[string]string{}, Waves: Waves(in.ShopSets)}
+	if a, ok := in.action(); ok {
+		d.Action = &a
+	}
 	if len(in.ShopSets) == 0 {
 		d.Proven = true
 		return d
@@ -288,15 +314,22 @@ func (in Input) shopSet(name string) (WaveState, time.Duration, string) {
 		}
 		return Halted, 0, reason
 	case a.Health != Healthy:
-		if !a.SyncedAt.IsZero() && in.Policy.HealthTimeout > 0 && in.Now.Sub(a.SyncedAt) > in.Policy.HealthTimeout {
+		synced := a.SyncedAt
+		if act, ok := in.action(); ok && act.At.After(synced) && !synced.IsZero() {
+			synced = act.At // the health timeout counts from a resume or retry
+		}
+		if !synced.IsZero() && in.Policy.HealthTimeout > 0 && in.Now.Sub(synced) > in.Policy.HealthTimeout {
 			return Halted, 0, fmt.Sprintf("%s is %s, not Healthy, %s after syncing %.12s (health timeout %s)",
-				name, cmp.Or(a.Health, "of unknown health"), in.Now.Sub(a.SyncedAt).Round(time.Second), in.Target, in.Policy.HealthTimeout)
+				name, cmp.Or(a.Health, "of unknown health"), in.Now.Sub(synced).Round(time.Second), in.Target, in.Policy.HealthTimeout)
 		}
 		return Released, 0, ""
 	}
 	since := a.SyncedAt
 	if a.HealthySince.After(since) {
 		since = a.HealthySince
+	}
+	if act, ok := in.action(); ok && act.Kind == Retry && act.At.After(since) {
+		since = act.At // a retry soaks every wave again
 	}
 	if since.IsZero() {
 		return Soaking, in.Policy.Soak, "" // no time known: the soak starts now
@@ -307,13 +340,30 @@ func (in Input) shopSet(name string) (WaveState, time.Duration, string) {
 	return Done, 0, ""
 }
 
+// action is the newest Resume or Retry of the target.
+func (in Input) action() (Action, bool) {
+	var out Action
+	found := false
+	for _, a := range in.Policy.Actions {
+		if a.Target == in.Target && (!found || a.At.After(out.At)) {
+			out, found = a, true
+		}
+	}
+	return out, found
+}
+
 // haltFromHistory finds a ShopSet that ran the target and went back to another revision:
-// a rollback done earlier, which keeps the rollout halted until the target changes.
+// a rollback done earlier, which keeps the rollout halted until the target changes, or
+// until a person resumes or retries it after the rollback.
 func (in Input) haltFromHistory() *Halt {
+	act, acted := in.action()
 	for _, s := range in.ShopSets {
 		a, ok := in.Apps[s.Name]
 		if !ok || a.Revision == in.Target {
 			continue
+		}
+		if acted && !a.SyncedAt.After(act.At) {
+			continue // rolled back before the person's decision
 		}
 		if i := slices.Index(a.History, in.Target); i >= 0 && i < len(a.History)-1 {
 			return &Halt{ShopSet: s.Name, Reason: fmt.Sprintf("%s ran %.12s and was rolled back to %.12s", s.Name, in.Target, a.Revision)}

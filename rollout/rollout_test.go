@@ -99,6 +99,64 @@ func TestDecide(t *testing.T) {
 			states:    []rollout.WaveState{rollout.Done, rollout.Released, rollout.Pending},
 		},
 		{
+			name: "rolled back earlier: halted until a person acts",
+			in: rollout.Input{Target: target, ShopSets: sets, Policy: rollback, Now: t0.Add(time.Hour),
+				Apps: with(everyoneOld, "e-1", at(old, rollout.Healthy, t0.Add(10*time.Minute), old, target))},
+			revisions: map[string]string{"e-1": old, "a-1": old, "b-1": old, "b-2": old},
+			states:    []rollout.WaveState{rollout.Halted, rollout.Pending, rollout.Pending},
+			halt:      "e-1",
+		},
+		{
+			name: "retried after the rollback: the first wave is released again",
+			in: rollout.Input{Target: target, ShopSets: sets, Now: t0.Add(time.Hour),
+				Policy: withAction(rollback, rollout.Retry, t0.Add(30*time.Minute)),
+				Apps:   with(everyoneOld, "e-1", at(old, rollout.Healthy, t0.Add(10*time.Minute), old, target))},
+			revisions: map[string]string{"e-1": target, "a-1": old, "b-1": old, "b-2": old},
+			states:    []rollout.WaveState{rollout.Released, rollout.Pending, rollout.Pending},
+		},
+		{
+			name: "rolled back again after the retry: halted again",
+			in: rollout.Input{Target: target, ShopSets: sets, Now: t0.Add(2 * time.Hour),
+				Policy: withAction(rollback, rollout.Retry, t0.Add(30*time.Minute)),
+				Apps:   with(everyoneOld, "e-1", at(old, rollout.Healthy, t0.Add(time.Hour), old, target, old, target))},
+			revisions: map[string]string{"e-1": old, "a-1": old, "b-1": old, "b-2": old},
+			states:    []rollout.WaveState{rollout.Halted, rollout.Pending, rollout.Pending},
+			halt:      "e-1",
+		},
+		{
+			name: "a retry soaks a wave again from the retry; a resume keeps its soak",
+			in: rollout.Input{Target: target, ShopSets: sets, Now: t0.Add(time.Hour),
+				Policy: withAction(policy, rollout.Retry, t0.Add(55*time.Minute)),
+				Apps:   with(everyoneOld, "e-1", at(target, rollout.Healthy, t0, old))},
+			revisions: map[string]string{"e-1": target, "a-1": old, "b-1": old, "b-2": old},
+			states:    []rollout.WaveState{rollout.Soaking, rollout.Pending, rollout.Pending},
+		},
+		{
+			name: "resumed: the soaked wave stays done",
+			in: rollout.Input{Target: target, ShopSets: sets, Now: t0.Add(time.Hour),
+				Policy: withAction(policy, rollout.Resume, t0.Add(55*time.Minute)),
+				Apps:   with(everyoneOld, "e-1", at(target, rollout.Healthy, t0, old))},
+			revisions: map[string]string{"e-1": target, "a-1": target, "b-1": old, "b-2": old},
+			states:    []rollout.WaveState{rollout.Done, rollout.Released, rollout.Pending},
+		},
+		{
+			name: "the health timeout counts from a resume",
+			in: rollout.Input{Target: target, ShopSets: sets, Now: t0.Add(time.Hour),
+				Policy: withAction(policy, rollout.Resume, t0.Add(58*time.Minute)),
+				Apps:   with(everyoneOld, "e-1", at(target, "Progressing", t0, old))},
+			revisions: map[string]string{"e-1": target, "a-1": old, "b-1": old, "b-2": old},
+			states:    []rollout.WaveState{rollout.Released, rollout.Pending, rollout.Pending},
+		},
+		{
+			name: "an action for another target changes nothing",
+			in: rollout.Input{Target: target, ShopSets: sets, Now: t0.Add(time.Hour),
+				Policy: rollout.Policy{Soak: soak, HealthTimeout: 5 * time.Minute, Actions: []rollout.Action{{Kind: rollout.Resume, Target: stray, At: t0.Add(58 * time.Minute)}}},
+				Apps:   with(everyoneOld, "e-1", at(target, "Progressing", t0, old))},
+			revisions: map[string]string{"e-1": target, "a-1": old, "b-1": old, "b-2": old},
+			states:    []rollout.WaveState{rollout.Halted, rollout.Pending, rollout.Pending},
+			halt:      "e-1",
+		},
+		{
 			name: "the soak runs from when it turned Healthy, not from the sync",
 			in: rollout.Input{Target: target, ShopSets: sets, Policy: policy, Now: t0.Add(soak),
 				Apps: with(everyoneOld, "e-1", rollout.App{Revision: target, Synced: true, Health: rollout.Healthy,
@@ -247,4 +305,9 @@ func TestDecideNotes(t *testing.T) {
 	d := rollout.Decide(rollout.Input{Target: target, ShopSets: sets, Policy: rollout.Policy{Soak: soak}, Now: t0,
 		Apps: with(allAt(old, rollout.Healthy, t0.Add(-time.Hour)), "b-1", rollout.App{Revision: stray, Synced: true, Health: rollout.Healthy, History: []string{old}})})
 	assert.Equal(t, []string{"b-1 runs 333333333333, a revision it was never given: left alone"}, d.Notes)
+}
+
+func withAction(p rollout.Policy, kind string, at time.Time) rollout.Policy {
+	p.Actions = []rollout.Action{{Kind: kind, Target: target, At: at, Commit: stray}}
+	return p
 }

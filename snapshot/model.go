@@ -9,6 +9,7 @@ import (
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/placement"
+	"github.com/shopset/shopset/rollout"
 	"github.com/shopset/shopset/routing"
 )
 
@@ -29,6 +30,11 @@ type Model struct {
 	// EncodedRouting their JSON.
 	Routing        []RoutingParams
 	EncodedRouting [][]byte
+	// Actions are people's decisions about the tiers' rollouts, by tier, read from the
+	// trailers of the inventory's branch (ResumeTrailer, RetryTrailer); ActionNotes the
+	// trailers left out as malformed.
+	Actions     map[string][]rollout.Action
+	ActionNotes []string
 
 	// params are the ShopSets' parameter sets without revisions, and groups their runs
 	// per tier and cluster: Pin fills in the revisions.
@@ -63,7 +69,20 @@ func LoadModel(ctx context.Context, repo *gitrepo.Repo, repoURL, revision, commi
 	if err != nil {
 		return nil, errors.Join(ErrInvalid, err)
 	}
-	return NewModel(inv, repoURL, commit, path)
+	m, err := NewModel(inv, repoURL, commit, path)
+	if err != nil {
+		return nil, err
+	}
+	if m.HasRollouts() {
+		tiers := map[string]bool{}
+		for _, t := range inv.Tiers {
+			tiers[t.Name] = true
+		}
+		if m.Actions, m.ActionNotes, err = readActions(ctx, repo, commit, tiers); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
 }
 
 // NewModel derives the model of an inventory already parsed.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,7 +38,8 @@ func (s *Snapshot) RolloutTiers(now time.Time) []rollout.TierInput {
 		out[i] = rollout.TierInput{Name: t.Name, Pinned: t.Pinned}
 		inv := s.Inventory.Tiers[i]
 		if r := inv.Rollout; r != nil {
-			out[i].Policy = &rollout.Policy{Soak: r.Soak, HealthTimeout: r.HealthTimeout, Rollback: r.Rollback}
+			out[i].Policy = &rollout.Policy{Soak: r.Soak, HealthTimeout: r.HealthTimeout, Rollback: r.Rollback,
+				Actions: s.Actions[t.Name]}
 		}
 		if f, ok := s.Inventory.FreezeOf(t.Name, now); ok {
 			out[i].Frozen = f.Reason
@@ -129,4 +132,55 @@ func (m *mergeBases) MergeBase(ctx context.Context, a, b string) (string, error)
 	}
 	m.seen[key] = mb
 	return mb, nil
+}
+
+// Trailers that record a person's decision about a tier's rollout of a target, on a
+// commit of the inventory's branch (shopctl rollout resume|retry writes them):
+//
+//	Shopset-Rollout-Retry: beta-prod 6c52b1a92e1b3f0c8d4e5f6a7b8c9d0e1f2a3b4c
+const (
+	ResumeTrailer = "Shopset-Rollout-Resume"
+	RetryTrailer  = "Shopset-Rollout-Retry"
+)
+
+// ActionSearch bounds the commits of the inventory's branch searched for them.
+const ActionSearch = 200
+
+// readActions finds the resume and retry trailers on the last ActionSearch commits up to
+// commit, by tier; a malformed one is left out and noted.
+func readActions(ctx context.Context, repo *gitrepo.Repo, commit string, tiers map[string]bool) (map[string][]rollout.Action, []string, error) {
+	log, err := repo.DatedLog(ctx, commit, ActionSearch)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading rollout actions: %w", err)
+	}
+	out := map[string][]rollout.Action{}
+	var notes []string
+	for _, c := range log {
+		for _, kind := range []struct{ trailer, kind string }{{ResumeTrailer, rollout.Resume}, {RetryTrailer, rollout.Retry}} {
+			for _, v := range c.Trailers[kind.trailer] {
+				f := strings.Fields(v)
+				if len(f) != 2 || !tiers[f[0]] || !fullCommitID.MatchString(f[1]) {
+					notes = append(notes, fmt.Sprintf("commit %.12s: %s: %q is not \"<tier> <full commit ID>\" of a known tier: ignored", c.ID, kind.trailer, v))
+					continue
+				}
+				out[f[0]] = append(out[f[0]], rollout.Action{Kind: kind.kind, Target: f[1], At: c.Time, Commit: c.ID})
+			}
+		}
+	}
+	return out, notes, nil
+}
+
+var fullCommitID = regexp.MustCompile(`^(?:[0-9a-f]{40}|[0-9a-f]{64})$`)
+
+// ActionMessage is the commit message that records a resume or retry of tier's rollout
+// of target, with the person's reason.
+func ActionMessage(kind, tier, target, reason string) string {
+	trailer := map[string]string{rollout.Resume: ResumeTrailer, rollout.Retry: RetryTrailer}[kind]
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s%s the rollout of %.12s on %s\n\n", strings.ToUpper(kind[:1]), kind[1:], target, tier)
+	if r := strings.TrimSpace(reason); r != "" {
+		b.WriteString(r + "\n\n")
+	}
+	fmt.Fprintf(&b, "%s: %s %s\n", trailer, tier, target)
+	return b.String()
 }
