@@ -128,6 +128,16 @@ func TestRolloutStatusCommand(t *testing.T) {
 	assert.Equal(t, old, rep.Tiers[1].Proven, "a halted target is never proven")
 	assert.Equal(t, old, rep.Tiers[2].Target, "beta-prod takes only what beta has proven")
 
+	// shopctl status shows the same, tier by tier.
+	r = run(t, nil, "status", "--repo", p.clone.Dir, "--kubeconfig", cfg)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "  proven    "+old[:12]+"\n  waves     onprem-c halted (shopctl rollout status beta)\n  halted    c-1 is Degraded")
+	assert.Contains(t, r.stdout, betaPin[:12]+" api: update to 1.5.0\n  target    "+old[:12]+"\n  proven    "+old[:12]+"\n", "beta-prod")
+	r = run(t, nil, "status", "--repo", p.clone.Dir, "--kubeconfig", kubeconfig(t, "http://127.0.0.1:1"))
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "warning: rollouts not shown: reading Argo CD's Applications")
+	assert.Contains(t, r.stdout, "TIER beta (branch tier/beta)")
+
 	r = run(t, nil, "rollout", "status", "bta", "--repo", p.clone.Dir, "--kubeconfig", cfg)
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, `unknown tier "bta"`)

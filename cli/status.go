@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/promotion"
+	"github.com/shopset/shopset/rollout"
+	"github.com/shopset/shopset/snapshot"
 )
 
 // maxListed bounds the commits status and promote print per list.
@@ -17,6 +20,7 @@ const maxListed = 20
 func newStatus(env Env) *cobra.Command {
 	var (
 		repo   repoFlags
+		kube   kubeFlags
 		output string
 	)
 	cmd := &cobra.Command{
@@ -25,7 +29,10 @@ func newStatus(env Env) *cobra.Command {
 		Long: `status prints every tier, lowest first: its branch head, the revision its ShopSets
 deploy (pinned to what the tier below carries), the commits that wait in the tier below to
 be promoted into it (shopctl promote TIER), the commits held because they were pushed
-straight to the tier's branch, and the tier's ShopSets by cluster.
+straight to the tier's branch, and the tier's ShopSets by cluster. A tier that a freeze
+holds says so. When a tier has a rollout, status also reads Argo CD's Applications with
+your kubeconfig and shows each tier's target, proven revision, waves and halt (shopctl
+rollout status has the detail); without access to them it says so and shows the rest.
 
   shopctl status --repo https://git.example/platform.git
   shopctl status --repo . -o json`,
@@ -34,12 +41,25 @@ straight to the tier's branch, and the tier's ShopSets by cluster.
 			if output != "" && output != "text" && output != "json" && output != "yaml" {
 				return fmt.Errorf("unknown output format %q (want text, json or yaml)", output)
 			}
-			snap, _, cleanup, err := repo.snapshot(cmd.Context())
+			snap, r, cleanup, err := repo.snapshot(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer cleanup()
-			tiers := promotion.Status(snap)
+			now := time.Now()
+			tiers := promotion.Status(snap, now)
+			if snap.HasRollouts() {
+				apps, _, err := kube.apps(cmd.Context())
+				if err == nil {
+					var plans []rollout.TierPlan
+					if plans, err = snap.PlanRollouts(cmd.Context(), snapshot.Ancestry(r), apps, false, now); err == nil {
+						promotion.WithRollouts(tiers, plans)
+					}
+				}
+				if err != nil {
+					fmt.Fprintf(env.Stderr, "warning: rollouts not shown: %v\n", err)
+				}
+			}
 			if ok, err := printStructured(env.Stdout, output, tiers); ok {
 				return err
 			}
@@ -48,6 +68,7 @@ straight to the tier's branch, and the tier's ShopSets by cluster.
 	}
 	repo.add(cmd)
 	cmd.MarkFlagRequired("repo")
+	kube.add(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml")
 	outputs(cmd, "text", "json", "yaml")
 	return cmd
@@ -70,6 +91,27 @@ func printStatus(w io.Writer, tiers []promotion.TierStatus) error {
 		default:
 			fmt.Fprintf(&b, "  waiting   %s%s in %s (shopctl promote %s)\n", count(len(t.Waiting), "commit"), more(t.WaitingCut), t.Below, t.Name)
 			writeCommits(&b, "            ", t.Waiting)
+		}
+		if t.Frozen != "" {
+			fmt.Fprintf(&b, "  frozen    %s\n", t.Frozen)
+		}
+		if p := t.Rollout; p != nil {
+			target := fmt.Sprintf("%.12s", p.Target)
+			if p.Target != p.Pinned {
+				target += fmt.Sprintf(" (held back: %s has not proven more)", orDash(t.Below))
+			}
+			fmt.Fprintf(&b, "  target    %s\n", orDash(target))
+			fmt.Fprintf(&b, "  proven    %s\n", orDash(fmt.Sprintf("%.12s", p.Proven)))
+			if p.Rollout {
+				var waves []string
+				for _, w := range p.Waves {
+					waves = append(waves, w.FailureDomain+" "+string(w.State))
+				}
+				fmt.Fprintf(&b, "  waves     %s (shopctl rollout status %s)\n", strings.Join(waves, ", "), t.Name)
+			}
+			if p.Halt != nil {
+				fmt.Fprintf(&b, "  halted    %s\n", p.Halt.Reason)
+			}
 		}
 		if len(t.Held) == 0 {
 			b.WriteString("  held      none\n")

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/inventory"
+	"github.com/shopset/shopset/rollout"
 	"github.com/shopset/shopset/snapshot"
 )
 
@@ -43,17 +45,34 @@ type TierStatus struct {
 	WaitingCut bool      `json:"waitingCut,omitempty"`
 	HeldCut    bool      `json:"heldCut,omitempty"`
 	ShopSets   []ShopSet `json:"shopsets"`
+	// Frozen is the reason of a freeze that holds the tier now.
+	Frozen string `json:"frozen,omitempty"`
+	// Rollout is where the tier's rollout stands, when Argo CD's Applications were read
+	// (WithRollouts).
+	Rollout *rollout.TierPlan `json:"rollout,omitempty"`
+}
+
+// WithRollouts adds each tier's rollout decision to its status.
+func WithRollouts(tiers []TierStatus, plans []rollout.TierPlan) {
+	for i := range tiers {
+		if i < len(plans) && plans[i].Name == tiers[i].Name {
+			tiers[i].Rollout = &plans[i]
+		}
+	}
 }
 
 // Status reports every tier of snap, lowest first: a view of the snapshot, which lists
 // each tier's held and waiting commits already.
-func Status(snap *snapshot.Snapshot) []TierStatus {
+func Status(snap *snapshot.Snapshot, now time.Time) []TierStatus {
 	out := make([]TierStatus, 0, len(snap.Tiers))
 	for i, t := range snap.Tiers {
 		st := TierStatus{
 			Name: t.Name, Branch: t.Branch, Index: i, Head: t.Head, Pinned: t.Pinned,
 			Waiting: t.Waiting, Held: t.Held, WaitingCut: t.WaitingCut, HeldCut: t.HeldCut,
 			ShopSets: shopSets(snap, t.Name),
+		}
+		if f, ok := snap.Inventory.FreezeOf(t.Name, now); ok {
+			st.Frozen = f.Reason
 		}
 		if st.Held == nil {
 			st.Held = []gitrepo.Commit{}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -48,7 +49,7 @@ func (p *platform) snapshot(t *testing.T) *snapshot.Snapshot {
 func TestStatus(t *testing.T) {
 	p := newPlatform(t)
 	held := p.Commit(t, "tier/beta", map[string]string{"apps/HOTFIX": "x\n"}, "Hotfix straight to beta")
-	tiers := promotion.Status(p.snapshot(t))
+	tiers := promotion.Status(p.snapshot(t), time.Now())
 	require.Len(t, tiers, 4)
 
 	dev, beta, betaProd := tiers[0], tiers[1], tiers[2]
