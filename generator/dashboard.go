@@ -165,6 +165,26 @@ type viewView struct {
 	Clusters            []ClusterStatus
 	Rows                []tierRow
 	DegradedShops       []DegradedStatus
+	// Rollouts is set when rollouts decide the revisions; ArgoCD says why Argo CD's
+	// state is not current (nothing moves meanwhile).
+	Rollouts bool
+	ArgoCD   string
+}
+
+// rolloutCell is a tier's rollout as the tiers table shows it.
+type rolloutCell struct {
+	Rollout              bool
+	Target, TargetShort  string
+	HeldBack             bool
+	Proven, ProvenShort  string
+	Waves                []waveCell
+	Halt, Frozen, Action string
+	RolledBack           bool
+}
+
+type waveCell struct {
+	Domain, State, SoakLeft string
+	ShopSets                string
 }
 
 type domainView struct {
@@ -181,6 +201,7 @@ type tierRow struct {
 	Below         string
 	Waiting, Held []commitView
 	Cells         []cellView
+	Rollout       *rolloutCell
 }
 
 type commitView struct{ ID, Short, Subject string }
@@ -258,6 +279,14 @@ func newViewView(id string, vs ViewStatus) viewView {
 		}
 		row[t.Name] = len(v.Rows)
 		v.Rows = append(v.Rows, r)
+	}
+	if vs.Rollouts != nil {
+		v.Rollouts, v.ArgoCD = true, vs.Rollouts.ArgoCD
+		for _, p := range vs.Rollouts.Tiers {
+			if ri, ok := row[p.Name]; ok {
+				v.Rows[ri].Rollout = newRolloutCell(p)
+			}
+		}
 	}
 	for _, s := range vs.ShopSetList {
 		ri, okRow := row[s.Tier]
@@ -403,4 +432,25 @@ func formatAge(seconds float64) string {
 	default:
 		return fmt.Sprintf("%dh%dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
 	}
+}
+
+func newRolloutCell(p TierRollout) *rolloutCell {
+	c := &rolloutCell{Rollout: p.Rollout, Target: p.Target, TargetShort: shortID(p.Target), HeldBack: p.Target != p.Pinned,
+		Proven: p.Proven, ProvenShort: shortID(p.Proven), Frozen: p.Frozen, RolledBack: p.RolledBack}
+	if p.Halt != nil {
+		c.Halt = p.Halt.Reason
+	}
+	if p.Action != nil {
+		c.Action = p.Action.Kind + " by " + shortID(p.Action.Commit)
+	}
+	if p.Rollout {
+		for _, w := range p.Waves {
+			wc := waveCell{Domain: w.FailureDomain, State: string(w.State), ShopSets: strings.Join(w.ShopSets, ", ")}
+			if w.SoakLeft > 0 {
+				wc.SoakLeft = w.SoakLeft.Round(time.Second).String()
+			}
+			c.Waves = append(c.Waves, wc)
+		}
+	}
+	return c
 }

@@ -188,6 +188,10 @@ func TestRolloutWavesSoakHaltRollback(t *testing.T) {
 	assert.Contains(t, metrics, `shopset_rollout_halted{repo="`+f.url+`",tier="beta-prod"} 1`)
 	assert.Contains(t, metrics, `shopset_rollout_waves{repo="`+f.url+`",state="halted",tier="beta-prod"} 1`)
 	assert.Contains(t, metrics, `shopset_rollout_held_back{repo="`+f.url+`",tier="prod"} 1`)
+	page := get(t, f.http.URL+"/dashboard")
+	assert.Contains(t, page, `<strong class="marker">HALTED</strong> `+first+` is Degraded at `+bad[:12]+` (rolled back)`)
+	assert.Contains(t, page, `<li data-state="halted" title="`+first+`">`)
+	assert.Contains(t, page, `held back to what the tier below has proven`)
 
 	// Argo CD syncs it back. A restart (a new replica, an empty mirror) keeps the halt:
 	// it is read back from the Applications' history.
@@ -289,9 +293,11 @@ func TestRolloutFreezeAndFailClosed(t *testing.T) {
 	assert.Contains(t, err.Error(), "Argo CD's Applications unavailable")
 }
 
-func scrape(t *testing.T, f *fixture) string {
+func scrape(t *testing.T, f *fixture) string { return get(t, f.http.URL+"/metrics") }
+
+func get(t *testing.T, url string) string {
 	t.Helper()
-	resp, err := http.Get(f.http.URL + "/metrics")
+	resp, err := http.Get(url)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
