@@ -55,7 +55,7 @@ It fails closed: a failure is never answered with an empty list. Endpoints:
 				syncCtx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 				synced := apps.WaitForSync(syncCtx)
 				cancel()
-				cfg.Logger.Info("reading Argo CD's Applications", "namespace", argoNamespace, "synced", synced)
+				cfg.Logger.Info("reading Argo CD's Applications: the tier rewind guard and rollouts are on", "namespace", argoNamespace, "synced", synced)
 			} else {
 				cfg.Logger.Warn("no Kubernetes access (not in a cluster, no --kubeconfig): the tier rewind guard and rollouts are off: every ShopSet takes its tier's pinned revision at once")
 			}
