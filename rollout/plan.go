@@ -72,7 +72,9 @@ func Plan(ctx context.Context, git Ancestry, in PlanInput) ([]TierPlan, error) {
 				if err != nil {
 					return nil, fmt.Errorf("tier %q: what tier %q has proven: %w", t.Name, in.Tiers[k-1].Name, err)
 				}
-				p.Target = mb
+				if p.Target, err = notBehind(ctx, git, t, in.Apps, mb); err != nil {
+					return nil, fmt.Errorf("tier %q: %w", t.Name, err)
+				}
 			}
 		}
 		tin := Input{Target: p.Target, ShopSets: t.ShopSets, Apps: in.Apps, Now: in.Now, Blind: in.Blind}
@@ -201,3 +203,54 @@ var (
 	ErrUnrelated = errors.New("no common ancestor")
 	ErrUnknown   = errors.New("unknown commit")
 )
+
+// notBehind keeps a tier's target from going back behind what all its ShopSets already
+// run: what the tier below proves can fall (an Application of it edited by hand to an
+// older commit, a rollback there), and that must not roll this tier back. The target is
+// then the newest revision every ShopSet of the tier runs, as long as Git's pin carries it.
+func notBehind(ctx context.Context, git Ancestry, t TierInput, apps map[string]App, target string) (string, error) {
+	var base string
+	for _, s := range t.ShopSets {
+		a, ok := apps[s.Name]
+		if !ok || a.Revision == "" {
+			continue
+		}
+		if base == "" {
+			base = a.Revision
+			continue
+		}
+		mb, err := git.MergeBase(ctx, base, a.Revision)
+		if errors.Is(err, ErrUnknown) || errors.Is(err, ErrUnrelated) {
+			return target, nil // what runs is not one history: nothing to keep to
+		}
+		if err != nil {
+			return "", err
+		}
+		base = mb
+	}
+	if base == "" || base == target {
+		return target, nil
+	}
+	ahead, err := isAncestor(ctx, git, target, base)
+	if err != nil || !ahead {
+		return target, err
+	}
+	pinned, err := isAncestor(ctx, git, base, t.Pinned)
+	if err != nil || !pinned {
+		return target, err
+	}
+	return base, nil
+}
+
+// isAncestor reports whether a is b or an ancestor of it; a commit Git does not know, or
+// unrelated histories, are not.
+func isAncestor(ctx context.Context, git Ancestry, a, b string) (bool, error) {
+	mb, err := git.MergeBase(ctx, a, b)
+	if errors.Is(err, ErrUnknown) || errors.Is(err, ErrUnrelated) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return mb == a, nil
+}

@@ -123,6 +123,12 @@ func TestPlan(t *testing.T) {
 			want:  [4]string{"c3", "c3", "c1", "c3"}, proven: "", prod: "",
 		},
 		{
+			name:  "dev's proof falls back (a hand edit): prod does not go back behind what it all runs",
+			tiers: tiers(policy, ""),
+			apps:  map[string]rollout.App{"d-a": healthy("c1"), "d-b": healthy("c3", "c2"), "p-a": healthy("c2", "c1"), "p-b": healthy("c3", "c2")},
+			want:  [4]string{"c3", "c3", "c2", "c2"}, proven: "c1", prod: "c2",
+		},
+		{
 			name:  "Argo CD unreadable: every ShopSet keeps what it runs",
 			tiers: tiers(policy, ""),
 			blind: true,
