@@ -1,6 +1,7 @@
 // Package argoapps reads Argo CD's Applications through the Kubernetes API, read only:
-// a watch cache (a client-go informer) of the Applications in Argo CD's namespace that
-// carry the shopset.io/name label, so the generator knows what each ShopSet's
+// a watch cache (a client-go informer) of the Applications in Argo CD's namespace, each
+// a ShopSet's by its shopset.io/name label (or, without it, by its name), so the
+// generator knows what each ShopSet's
 // Application runs without asking the API server on every request. It never writes, and
 // it keeps argo-cd's own packages out of the binary: Applications are read as
 // unstructured objects.
@@ -14,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,7 +38,13 @@ var GVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1",
 // Labels the ApplicationSet templates put on a ShopSet's Application.
 const (
 	LabelName = "shopset.io/name"
-	LabelTier = "shopset.io/tier"
+	// NamePrefix starts a ShopSet's Application's name (shopset-<name>), as the example
+	// ApplicationSets name them.
+	NamePrefix = "shopset-"
+	// RoutingNamePrefix starts a routing Application's name (shopset-routing-<cluster>):
+	// not a ShopSet's.
+	RoutingNamePrefix = "shopset-routing-"
+	LabelTier         = "shopset.io/tier"
 )
 
 // ErrNotSynced is the error of a List before the cache has synced, or while its watch
@@ -63,6 +71,8 @@ type App struct {
 	SyncedAt time.Time
 	// History lists the revisions it was deployed at, oldest first (status.history).
 	History []string
+	// Problems are what could not be read of it (a malformed time), left unknown.
+	Problems []string
 }
 
 // FromUnstructured reads an Application object.
@@ -81,7 +91,14 @@ func FromUnstructured(u *unstructured.Unstructured) (App, error) {
 		Health:         str("status", "health", "status"),
 	}
 	if a.ShopSet == "" {
-		return App{}, fmt.Errorf("application %q has no %s label", a.Name, LabelName)
+		// A label taken off by hand must not make the ShopSet look as if it had no
+		// Application (which would release it at once): its name says whose it is.
+		name, ok := strings.CutPrefix(a.Name, NamePrefix)
+		if !ok || name == "" || strings.HasPrefix(a.Name, RoutingNamePrefix) {
+			return App{}, fmt.Errorf("application %q has no %s label and no %s name", a.Name, LabelName, NamePrefix)
+		}
+		a.ShopSet = name
+		a.Problems = append(a.Problems, fmt.Sprintf("no %s label: taken for ShopSet %q by its name", LabelName, name))
 	}
 	for _, f := range []struct {
 		dst  *time.Time
@@ -93,7 +110,10 @@ func FromUnstructured(u *unstructured.Unstructured) (App, error) {
 		if t := str(f.path...); t != "" {
 			at, err := time.Parse(time.RFC3339, t)
 			if err != nil {
-				return App{}, fmt.Errorf("application %q: %s: %w", a.Name, strings.Join(f.path, "."), err)
+				// Left unknown: a rollout then waits (no soak is over, no timeout runs)
+				// rather than acting on a time it cannot read.
+				a.Problems = append(a.Problems, fmt.Sprintf("%s: %v", strings.Join(f.path, "."), err))
+				continue
 			}
 			*f.dst = at
 		}
@@ -149,8 +169,8 @@ func New(cfg *rest.Config, namespace string) (*Reader, error) {
 
 // NewWithClient is New with a dynamic client given.
 func NewWithClient(client dynamic.Interface, namespace string) *Reader {
-	f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(client, 10*time.Minute, namespace,
-		func(o *metav1.ListOptions) { o.LabelSelector = LabelName })
+	// Every Application of the namespace, not only labelled ones: see FromUnstructured.
+	f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(client, 10*time.Minute, namespace, nil)
 	r := &Reader{informer: f.ForResource(GVR).Informer()}
 	_ = r.informer.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
 		r.mu.Lock()
@@ -195,7 +215,7 @@ func (r *Reader) list() []App {
 		}
 		a, err := FromUnstructured(u)
 		if err != nil {
-			continue // not a ShopSet's Application after all: the label selector says it is
+			continue // not a ShopSet's Application
 		}
 		out = append(out, a)
 	}
@@ -239,17 +259,24 @@ func RESTConfig(kubeconfig string, getenv func(string) string) (cfg *rest.Config
 }
 
 // Index maps each ShopSet to what its Application reports, as package rollout reads it.
-// Two Applications claiming one ShopSet leave it out (neither is acted on) and say so.
+// Two Applications claiming one ShopSet are acted on as neither Synced nor Healthy, at
+// the revision of the first by name: the ShopSet keeps it, and holds back the waves after
+// it, until there is one again. Both cases are noted.
 func Index(apps []App) (map[string]rollout.App, []string) {
 	out := make(map[string]rollout.App, len(apps))
 	owner := map[string]string{}
 	var notes []string
-	for _, a := range apps {
+	sorted := slices.Clone(apps)
+	slices.SortFunc(sorted, func(a, b App) int { return strings.Compare(a.Name, b.Name) })
+	for _, a := range sorted {
+		for _, p := range a.Problems {
+			notes = append(notes, fmt.Sprintf("Application %q: %s: left unknown", a.Name, p))
+		}
 		if first, dup := owner[a.ShopSet]; dup {
-			if _, still := out[a.ShopSet]; still {
-				notes = append(notes, fmt.Sprintf("Applications %q and %q both claim ShopSet %q: neither is acted on", first, a.Name, a.ShopSet))
-			}
-			delete(out, a.ShopSet)
+			notes = append(notes, fmt.Sprintf("Applications %q and %q both claim ShopSet %q: it is held where %q is", first, a.Name, a.ShopSet, first))
+			held := out[a.ShopSet]
+			held.Synced, held.Health, held.HealthySince = false, "Unknown", time.Time{}
+			out[a.ShopSet] = held
 			continue
 		}
 		owner[a.ShopSet] = a.Name
@@ -295,7 +322,7 @@ func ListOnce(ctx context.Context, cfg *rest.Config, namespace string) ([]App, e
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	list, err := client.Resource(GVR).Namespace(namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelName})
+	list, err := client.Resource(GVR).Namespace(namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("listing Applications in namespace %q: %w", namespace, err)
 	}
@@ -303,7 +330,7 @@ func ListOnce(ctx context.Context, cfg *rest.Config, namespace string) ([]App, e
 	for i := range list.Items {
 		a, err := FromUnstructured(&list.Items[i])
 		if err != nil {
-			continue // the label selector says it is a ShopSet's; a malformed one is not acted on
+			continue // not a ShopSet's Application
 		}
 		out = append(out, a)
 	}

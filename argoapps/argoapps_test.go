@@ -67,15 +67,30 @@ func TestFromUnstructured(t *testing.T) {
 		History:  []string{"1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"},
 	}, a)
 
+	// A label taken off by hand: the name still says whose it is.
 	u := object(t, application)
 	u.SetLabels(nil)
-	_, err = argoapps.FromUnstructured(u)
-	assert.ErrorContains(t, err, "no shopset.io/name label")
+	a, err = argoapps.FromUnstructured(u)
+	require.NoError(t, err)
+	assert.Equal(t, "c-2", a.ShopSet)
+	assert.Contains(t, a.Problems, `no shopset.io/name label: taken for ShopSet "c-2" by its name`)
+	for _, name := range []string{"shopset-routing-cluster-a", "guestbook", "shopset-"} {
+		u.SetName(name)
+		_, err = argoapps.FromUnstructured(u)
+		assert.ErrorContains(t, err, "no shopset.io/name label", name)
+	}
 
+	// A time it cannot read is left unknown and said, never a reason to drop the
+	// Application (which would read as a ShopSet with nothing to protect).
 	u = object(t, application)
 	require.NoError(t, unstructured.SetNestedField(u.Object, "yesterday", "status", "operationState", "finishedAt"))
-	_, err = argoapps.FromUnstructured(u)
-	assert.ErrorContains(t, err, "finishedAt")
+	a, err = argoapps.FromUnstructured(u)
+	require.NoError(t, err)
+	assert.True(t, a.SyncedAt.IsZero())
+	require.Len(t, a.Problems, 1)
+	assert.Contains(t, a.Problems[0], "status.operationState.finishedAt")
+	_, notes := argoapps.Index([]argoapps.App{a})
+	assert.Contains(t, notes[0], `Application "shopset-c-2": status.operationState.finishedAt`)
 }
 
 // The reader's cache, filled through client-go's fake dynamic client: a stand-in for the
@@ -128,10 +143,15 @@ func TestHealthAndIndex(t *testing.T) {
 	twin := degraded
 	twin.Name = "shopset-c-2-copy"
 
-	idx, notes := argoapps.Index([]argoapps.App{healthy, degraded, twin})
-	assert.Len(t, idx, 1, "a ShopSet two Applications claim is left out")
+	twin.SyncRevision = "3333333333333333333333333333333333333333"
+	idx, notes := argoapps.Index([]argoapps.App{twin, healthy, degraded})
+	assert.Len(t, idx, 2)
 	assert.Equal(t, "2222222222222222222222222222222222222222", idx["c-1"].Revision)
 	assert.True(t, idx["c-1"].Synced)
+	// Claimed twice: held at the first's revision (by name), never Synced nor Healthy.
+	assert.Equal(t, "2222222222222222222222222222222222222222", idx["c-2"].Revision)
+	assert.False(t, idx["c-2"].Synced)
+	assert.Equal(t, "Unknown", idx["c-2"].Health)
 	require.Len(t, notes, 1)
-	assert.Contains(t, notes[0], `both claim ShopSet "c-2"`)
+	assert.Contains(t, notes[0], `Applications "shopset-c-2" and "shopset-c-2-copy" both claim ShopSet "c-2"`)
 }

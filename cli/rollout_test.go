@@ -102,7 +102,7 @@ func TestRolloutStatusCommand(t *testing.T) {
 
 	r := run(t, nil, "rollout", "status", "beta", "--repo", p.clone.Dir, "--kubeconfig", cfg)
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, api.asked, "labelSelector=shopset.io%2Fname")
+	assert.Contains(t, api.asked, "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications?")
 	for _, want := range []string{
 		"TIER beta (waves by failure domain, soak 10m0s, health timeout 10m0s, rollback on)",
 		"halted    c-1 is Degraded at " + betaPin[:12],

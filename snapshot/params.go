@@ -3,6 +3,7 @@ package snapshot
 import (
 	"strings"
 
+	"github.com/shopset/shopset/argoapps"
 	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/placement"
 	"github.com/shopset/shopset/routing"
@@ -53,7 +54,7 @@ type RoutingParams struct {
 }
 
 // RoutingAppPrefix makes a routing Application's name: shopset-routing-<cluster>.
-const RoutingAppPrefix = "shopset-routing-"
+const RoutingAppPrefix = argoapps.RoutingNamePrefix
 
 // Routing lists one routing parameter set per cluster, in inventory order.
 func Routing(inv *inventory.Inventory, placed placement.Result, repoURL, revision, path string) []RoutingParams {
@@ -84,7 +85,7 @@ type Cluster struct {
 }
 
 // AppNamePrefix makes a ShopSet's Application name: shopset-<name>.
-const AppNamePrefix = "shopset-"
+const AppNamePrefix = argoapps.NamePrefix
 
 // Parameters lists the parameter sets of inv's ShopSets sorted by tier (lowest first),
 // cluster and name. revisions maps a tier's name to the revision its Applications deploy
