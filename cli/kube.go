@@ -8,7 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shopset/shopset/argoapps"
+	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/rollout"
+	"github.com/shopset/shopset/snapshot"
 )
 
 // kubeFlags say where Argo CD's Applications are read, as kubectl's flags do.
@@ -42,4 +44,26 @@ func (k *kubeFlags) apps(ctx context.Context) (map[string]rollout.App, []string,
 	}
 	apps, notes := argoapps.Index(list)
 	return apps, notes, nil
+}
+
+// rollouts is what the generator would decide now: every tier's rollout planned over
+// snap from the Applications read once, with the Applications and what was noted.
+type rollouts struct {
+	plans []rollout.TierPlan
+	apps  map[string]rollout.App
+	notes []string
+	at    time.Time
+}
+
+func (k *kubeFlags) plan(ctx context.Context, snap *snapshot.Snapshot, repo *gitrepo.Repo) (*rollouts, error) {
+	apps, notes, err := k.apps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	plans, err := snap.PlanRollouts(ctx, snapshot.Ancestry(repo), apps, false, now)
+	if err != nil {
+		return nil, err
+	}
+	return &rollouts{plans: plans, apps: apps, notes: append(notes, snap.ActionNotes...), at: now}, nil
 }

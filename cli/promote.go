@@ -177,16 +177,11 @@ func (o *promoteOptions) gate(ctx context.Context, snap *snapshot.Snapshot, r *g
 		return g
 	}
 	g.BelowRollout = true
-	apps, _, err := o.kube.apps(ctx)
+	ro, err := o.kube.plan(ctx, snap, r)
 	if err != nil {
 		g.Unknown = err
 		return g
 	}
-	plans, err := snap.PlanRollouts(ctx, snapshot.Ancestry(r), apps, false, now)
-	if err != nil {
-		g.Unknown = err
-		return g
-	}
-	g.Proven = plans[k-1].Proven
+	g.Proven = ro.plans[k-1].Proven
 	return g
 }

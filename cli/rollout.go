@@ -83,16 +83,11 @@ each ShopSet's given revision beside what its Application runs.
 					return err
 				}
 			}
-			apps, notes, err := kube.apps(ctx)
+			ro, err := kube.plan(ctx, snap, r)
 			if err != nil {
 				return err
 			}
-			now := time.Now()
-			plans, err := snap.PlanRollouts(ctx, snapshot.Ancestry(r), apps, false, now)
-			if err != nil {
-				return err
-			}
-			rep := report(snap, plans, apps, notes, now)
+			rep := report(snap, ro)
 			rep.Repo, rep.Revision = repoName(repo.repo), repo.revision
 			if len(args) == 1 {
 				rep.only(args[0])
@@ -112,10 +107,11 @@ each ShopSet's given revision beside what its Application runs.
 	return cmd
 }
 
-func report(snap *snapshot.Snapshot, plans []rollout.TierPlan, apps map[string]rollout.App, notes []string, now time.Time) *rolloutReport {
-	rep := &rolloutReport{DecidedAt: now, Notes: append(notes, snap.ActionNotes...), Tiers: plans, Policies: map[string]string{}}
+func report(snap *snapshot.Snapshot, ro *rollouts) *rolloutReport {
+	rep := &rolloutReport{DecidedAt: ro.at, Notes: ro.notes, Tiers: ro.plans, Policies: map[string]string{}}
+	apps := ro.apps
 	given := map[string]string{}
-	for _, p := range plans {
+	for _, p := range ro.plans {
 		for n, r := range p.Revisions {
 			given[n] = r
 		}
@@ -277,23 +273,18 @@ func (o *rolloutActionOptions) run(cmd *cobra.Command, env Env) error {
 	if snap.Inventory.Tiers[k].Rollout == nil {
 		return fmt.Errorf("tier %q has no rollout (shopsets.yaml: tiers[%d].rollout): there is nothing to %s", o.tier, k, o.kind)
 	}
-	apps, _, err := o.kube.apps(ctx)
+	ro, err := o.kube.plan(ctx, snap, r)
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	plans, err := snap.PlanRollouts(ctx, snapshot.Ancestry(r), apps, false, now)
-	if err != nil {
-		return err
-	}
-	p := plans[k]
+	p := ro.plans[k]
 	if p.Halt == nil {
 		return fmt.Errorf("the rollout of %.12s on %s is not halted: there is nothing to %s (shopctl rollout status %s)", p.Target, o.tier, o.kind, o.tier)
 	}
 	var b strings.Builder
 	verb := map[string]string{rollout.Resume: "Resume", rollout.Retry: "Retry"}[o.kind]
 	fmt.Fprintf(&b, "%s the rollout of %.12s on %s, halted: %s\n", verb, p.Target, o.tier, p.Halt.Reason)
-	b.WriteString(describeAction(o.kind, p, apps))
+	b.WriteString(describeAction(o.kind, p, ro.apps))
 	msg := snapshot.ActionMessage(o.kind, o.tier, p.Target, o.reason)
 	branch := o.repo.revision
 	if o.dryRun {

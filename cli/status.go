@@ -10,8 +10,6 @@ import (
 
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/promotion"
-	"github.com/shopset/shopset/rollout"
-	"github.com/shopset/shopset/snapshot"
 )
 
 // maxListed bounds the commits status and promote print per list.
@@ -49,15 +47,11 @@ rollout status has the detail); without access to them it says so and shows the 
 			now := time.Now()
 			tiers := promotion.Status(snap, now)
 			if snap.HasRollouts() {
-				apps, _, err := kube.apps(cmd.Context())
-				if err == nil {
-					var plans []rollout.TierPlan
-					if plans, err = snap.PlanRollouts(cmd.Context(), snapshot.Ancestry(r), apps, false, now); err == nil {
-						promotion.WithRollouts(tiers, plans)
-					}
-				}
+				ro, err := kube.plan(cmd.Context(), snap, r)
 				if err != nil {
 					fmt.Fprintf(env.Stderr, "warning: rollouts not shown: %v\n", err)
+				} else {
+					promotion.WithRollouts(tiers, ro.plans)
 				}
 			}
 			if ok, err := printStructured(env.Stdout, output, tiers); ok {

@@ -112,25 +112,7 @@ func rolloutView(t *testing.T, f *fixture) generator.ViewStatus {
 // each soaked, prod held until beta-prod has proven it; a Degraded ShopSet halts and
 // rolls back, the halt survives a restart, and a fix starts a new rollout.
 func TestRolloutWavesSoakHaltRollback(t *testing.T) {
-	clk := &clock{now: time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)}
-	state := &argoState{}
-	f := newFixtureWith(t, "file", func(f *fixture) { f.cfg.Applications, f.cfg.Now = state, clk.Now })
-	c := &cluster{t: t, clock: clk, state: state, apps: map[string]argoapps.App{}}
-
-	inv := strings.Replace(f.inventory(t), "    branch: tier/beta-prod\n",
-		"    branch: tier/beta-prod\n    rollout: {soak: 10m, healthTimeout: 5m, rollback: true}\n", 1)
-	require.Contains(t, inv, "rollout:")
-	f.commitInventory(t, inv, "Roll beta-prod out by failure domain")
-
-	// Everything runs the old revision, Healthy for long.
-	old := f.gitRepo.Head(t, "tier/prod")
-	for _, n := range []string{"a-1", "b-2", "c-4"} {
-		c.set(n, "beta-prod", old, "Healthy")
-	}
-	for _, n := range []string{"a-2", "b-1", "c-3"} {
-		c.set(n, "prod", old, "Healthy")
-	}
-	clk.advance(time.Hour)
+	f, clk, c, old := newRolloutFixture(t, "{soak: 10m, healthTimeout: 5m, rollback: true}", "")
 
 	// A change promoted all the way: Git pins it on beta-prod and prod alike.
 	release := func(file, msg string) string {
@@ -232,23 +214,9 @@ func tierPlan(t *testing.T, v generator.ViewStatus, tier string) generator.TierR
 // with a rollout where it was last seen; never read at all, the generator answers an
 // error rather than a guess.
 func TestRolloutFreezeAndFailClosed(t *testing.T) {
-	clk := &clock{now: time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)}
-	state := &argoState{}
-	f := newFixtureWith(t, "file", func(f *fixture) { f.cfg.Applications, f.cfg.Now = state, clk.Now })
-	c := &cluster{t: t, clock: clk, state: state, apps: map[string]argoapps.App{}}
-	inv := strings.Replace(f.inventory(t), "    branch: tier/beta-prod\n",
-		"    branch: tier/beta-prod\n    rollout: {soak: 1m}\n", 1)
-	inv += "freezes:\n  - tiers: [prod]\n    reason: Black Friday\n    until: 2026-12-03T00:00:00Z\n"
-	f.commitInventory(t, inv, "Roll beta-prod out; freeze prod")
-
-	old := f.gitRepo.Head(t, "tier/prod")
-	for _, n := range []string{"a-1", "b-2", "c-4"} {
-		c.set(n, "beta-prod", old, "Healthy")
-	}
-	for _, n := range []string{"a-2", "b-1", "c-3"} {
-		c.set(n, "prod", old, "Healthy")
-	}
-	clk.advance(time.Hour)
+	f, clk, c, old := newRolloutFixture(t, "{soak: 1m}",
+		"freezes:\n  - tiers: [prod]\n    reason: Black Friday\n    until: 2026-12-03T00:00:00Z\n")
+	state := c.state
 	rev := f.gitRepo.Commit(t, "tier/dev", map[string]string{"apps/NOTES": "x\n"}, "A change")
 	for _, b := range []string{"tier/beta", "tier/beta-prod", "tier/prod"} {
 		f.gitRepo.Git(t, "update-ref", "refs/heads/"+b, rev)
@@ -318,4 +286,29 @@ func commitAt(t *testing.T, f *fixture, branch string, at time.Time, msg string)
 	out, err := cmd.Output()
 	require.NoError(t, err)
 	f.gitRepo.Git(t, "update-ref", "refs/heads/"+branch, strings.TrimSpace(string(out)), parent)
+}
+
+// newRolloutFixture is a generator serving the example with a rollout on beta-prod
+// (rollout, as YAML) and extra appended to the inventory, reading Applications from a
+// cluster in which every beta-prod and prod ShopSet has run the old revision (returned)
+// Healthy for an hour, on a clock that starts at 2026-12-02 12:00.
+func newRolloutFixture(t *testing.T, rollout, extra string) (*fixture, *clock, *cluster, string) {
+	t.Helper()
+	clk := &clock{now: time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)}
+	state := &argoState{}
+	f := newFixtureWith(t, "file", func(f *fixture) { f.cfg.Applications, f.cfg.Now = state, clk.Now })
+	c := &cluster{t: t, clock: clk, state: state, apps: map[string]argoapps.App{}}
+	inv := strings.Replace(f.inventory(t), "    branch: tier/beta-prod\n",
+		"    branch: tier/beta-prod\n    rollout: "+rollout+"\n", 1)
+	require.Contains(t, inv, "rollout:")
+	f.commitInventory(t, inv+extra, "Roll beta-prod out by failure domain")
+	old := f.gitRepo.Head(t, "tier/prod")
+	for _, n := range []string{"a-1", "b-2", "c-4"} {
+		c.set(n, "beta-prod", old, "Healthy")
+	}
+	for _, n := range []string{"a-2", "b-1", "c-3"} {
+		c.set(n, "prod", old, "Healthy")
+	}
+	clk.advance(time.Hour)
+	return f, clk, c, old
 }
