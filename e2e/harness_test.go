@@ -35,6 +35,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
@@ -454,16 +455,141 @@ current-context: e2e
 	return path
 }
 
-// startControllerManager runs the controllers a cluster needs for what Argo CD does to it:
-// the garbage collector (Argo CD deletes with foreground propagation, which waits on it)
-// and the namespace controller. Nothing that would start workloads.
+// startControllerManager runs the controllers a cluster needs for what Argo CD does to it
+// and for workloads to progress: the garbage collector (Argo CD deletes with foreground
+// propagation, which waits on it), the namespace and service account controllers, and
+// the deployment, replica set and disruption controllers (a Deployment's and a
+// PodDisruptionBudget's status is what Argo CD's health reads).
 func (s *suite) startControllerManager(c *cluster) {
 	s.t.Helper()
 	s.start(strings.Replace(c.name, "kube-apiserver", "kube-controller-manager", 1),
 		filepath.Join(s.bin, "kube-controller-manager"), nil,
 		"--kubeconfig="+s.writeKubeconfig(c, "default"),
-		"--controllers=garbage-collector-controller,namespace-controller",
+		"--controllers=garbage-collector-controller,namespace-controller,serviceaccount-controller,"+
+			"deployment-controller,replicaset-controller,disruption-controller",
 		"--leader-elect=false", "--secure-port=0", "--use-service-account-credentials=false", "--v=1")
+}
+
+// kwokStages is kwok's pod lifecycle for the suite: its fast stages (a pod becomes ready
+// as soon as it is scheduled, and goes when deleted), except that a pod with a container
+// image tagged "...-broken" never becomes ready, so a Deployment of it never becomes
+// available and Argo CD never finds it Healthy.
+const kwokStages = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-ready
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.podIP'
+      operator: 'DoesNotExist'
+    - key: '.spec.containers | any(.image | endswith("-broken"))'
+      operator: 'NotIn'
+      values: ['true']
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: Initialized
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: Ready
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: ContainersReady
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: true
+        restartCount: 0
+        state:
+          running:
+            startedAt: {{ $now | Quote }}
+      {{ end }}
+      hostIP: {{ NodeIPWith .spec.nodeName | Quote }}
+      podIP: {{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" ) ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}
+      phase: Running
+      startTime: {{ $now | Quote }}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-delete
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'Exists'
+  next:
+    finalizers:
+      empty: true
+    delete: true
+`
+
+// startWorkloads makes pods run on c without a kubelet: kube-scheduler places them on a
+// node that kwok simulates (it keeps the node Ready and moves pods through kwokStages).
+func (s *suite) startWorkloads(ctx context.Context, c *cluster) {
+	s.t.Helper()
+	kubeconfig := s.writeKubeconfig(c, "default")
+	s.start(strings.Replace(c.name, "kube-apiserver", "kube-scheduler", 1), filepath.Join(s.bin, "kube-scheduler"), nil,
+		"--kubeconfig="+kubeconfig, "--leader-elect=false", "--secure-port=0", "--v=1")
+	stages := s.path("kwok-stages.yaml")
+	require.NoError(s.t, os.WriteFile(stages, []byte(kwokStages), 0o644))
+	s.start(strings.Replace(c.name, "kube-apiserver", "kwok", 1), filepath.Join(s.bin, "kwok"), nil,
+		"--kubeconfig="+kubeconfig, "--config="+stages,
+		"--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+		"--node-ip=10.0.0.1", "--cidr=10.1.0.0/16")
+	node := decode(s.t, []byte(`apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-0
+  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
+  labels: {kubernetes.io/hostname: kwok-node-0, kubernetes.io/os: linux, type: kwok}
+`))
+	require.NoError(s.t, c.apply(ctx, "e2e", node...))
+	// The API server taints a new node not-ready, and only the node lifecycle controller
+	// (not run here) takes the taint off once the node is Ready: take it off here, kwok
+	// keeps the node Ready.
+	nodes, err := c.resource(schema.GroupVersionKind{Version: "v1", Kind: "Node"}, "")
+	require.NoError(s.t, err)
+	_, err = nodes.Patch(ctx, "kwok-node-0", types.MergePatchType, []byte(`{"spec":{"taints":null}}`), metav1.PatchOptions{})
+	require.NoError(s.t, err)
+}
+
+// restart stops the process name and starts it again with the same arguments, as a pod
+// restart would; its new output goes to logs/<name>-restarted.log.
+func (s *suite) restart(name string) {
+	s.t.Helper()
+	s.mu.Lock()
+	var p *process
+	for i, q := range s.procs {
+		if q.name == name {
+			p = q
+			s.procs = append(s.procs[:i:i], s.procs[i+1:]...)
+			break
+		}
+	}
+	s.mu.Unlock()
+	require.NotNil(s.t, p, "no process %s", name)
+	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+	s.start(name+"-restarted", p.cmd.Path, nil, p.cmd.Args[1:]...)
 }
 
 // decode splits a YAML stream into objects.

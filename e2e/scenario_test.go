@@ -73,13 +73,14 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 		redis string
 		all   []*cluster
 	)
-	s.step("start etcd, Redis, three kube-apiservers and their controller managers", func() {
+	s.step("start etcd, Redis, three kube-apiservers, their controller managers, schedulers and kwok", func() {
 		s.ca = writePKI(t, s.path("pki"))
 		etcd := s.startEtcd()
 		redis = s.startRedis()
 		for i := range 3 {
 			all = append(all, s.startAPIServer(i, etcd))
 			s.startControllerManager(all[i])
+			s.startWorkloads(ctx, all[i])
 		}
 		p.home = all[0]
 		for i, c := range inv.Clusters {
@@ -344,6 +345,10 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 
 		p.push(ctx, "tier/dev", map[string]string{file: sizing}, "Revert \"api: 64Gi of memory in production\"")
 		p.waitShopSets(ctx, cur)
+	})
+
+	s.step("9. rollouts on real workloads: waves by failure domain, soak, halt and rollback, restart, fix, freeze", func() {
+		p.rollouts(ctx)
 	})
 
 	s.report()
@@ -649,8 +654,8 @@ func (p *platform) waitAppSetError(ctx context.Context, name, want string) {
 	})
 }
 
-// generatorTier reads a tier's pinning from the generator's status.
-func (p *platform) generatorTier(ctx context.Context, name string) snapshot.Tier {
+// generatorStatus reads the generator's /api/v1/status.
+func (p *platform) generatorStatus(ctx context.Context) generator.Status {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.gen+"/api/v1/status", nil)
 	require.NoError(p.s.t, err)
 	resp, err := http.DefaultClient.Do(req)
@@ -658,6 +663,12 @@ func (p *platform) generatorTier(ctx context.Context, name string) snapshot.Tier
 	defer resp.Body.Close()
 	var st generator.Status
 	require.NoError(p.s.t, json.NewDecoder(resp.Body).Decode(&st))
+	return st
+}
+
+// generatorTier reads a tier's pinning from the generator's status.
+func (p *platform) generatorTier(ctx context.Context, name string) snapshot.Tier {
+	st := p.generatorStatus(ctx)
 	for _, r := range st.Repositories {
 		for _, v := range r.Views {
 			for _, t := range v.Tiers {
