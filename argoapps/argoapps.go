@@ -288,7 +288,7 @@ func Index(apps []App) (map[string]rollout.App, []string) {
 // Rollout is what package rollout reads of the Application.
 func (a App) Rollout() rollout.App {
 	return rollout.App{
-		Revision: a.SyncRevision, Synced: a.SyncStatus == "Synced", Health: a.Health,
+		Given: a.TargetRevision, Revision: a.SyncRevision, Synced: a.SyncStatus == "Synced", Health: a.Health,
 		SyncedAt: a.SyncedAt, HealthySince: healthySince(a), History: a.History, HealthMessage: a.HealthMessage,
 	}
 }

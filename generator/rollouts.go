@@ -38,6 +38,9 @@ type rolled struct {
 	at      time.Time
 	madeAt  time.Time
 	version string
+	// due is when the clock alone changes the decision (the first soak to end), zero
+	// when it does not: a call after it decides at once rather than in the background.
+	due time.Time
 }
 
 // stale reports whether the decision should be made again.
@@ -68,16 +71,25 @@ func (s *source) rolled(ctx context.Context, v *view, snap *snapshot.Snapshot) (
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if last := r.last; last != nil && last.snap == snap {
-		if !r.updating && last.stale(s.cfg) {
+		switch {
+		case !last.due.IsZero() && !s.cfg.Now().Before(last.due):
+			// A soak has ended since: the next wave is due now, not at the next call.
+		case !r.updating && last.stale(s.cfg):
 			r.updating = true
 			go s.redecide(v, snap)
+			return last, nil
+		default:
+			return last, nil
 		}
-		return last, nil
 	}
-	// A new snapshot: its decision is made now, and every caller waits for it, since
-	// the last one's revisions belong to other pins.
+	// A new snapshot, or a soak ended: the decision is made now, and every caller waits
+	// for it (a new snapshot's revisions belong to other pins).
 	next, err := s.decide(ctx, snap)
 	if err != nil {
+		if last := r.last; last != nil && last.snap == snap {
+			r.err = err
+			return last, nil // the last decision stands
+		}
 		return nil, err
 	}
 	r.last, r.err = next, nil
@@ -114,7 +126,9 @@ func (s *source) redecide(v *view, snap *snapshot.Snapshot) {
 		s.log.Warn("rollouts not decided again: the last decision stands", "err", err)
 		return
 	}
-	if r.last == nil || r.last.snap == snap {
+	// Never over a newer decision (one made at once meanwhile): a wave it released must
+	// not be taken back, even for a moment.
+	if r.last == nil || r.last.snap == snap && next.madeAt.After(r.last.madeAt) {
 		r.last, r.err = next, nil
 	}
 }
@@ -137,6 +151,14 @@ func (s *source) decide(ctx context.Context, snap *snapshot.Snapshot) (*rolled, 
 	if err != nil {
 		return nil, err
 	}
-	return &rolled{snap: snap, plans: plans, params: params, encoded: encoded, apps: apps,
-		blind: blind, notes: notes, at: now, madeAt: madeAt, version: version}, nil
+	d := &rolled{snap: snap, plans: plans, params: params, encoded: encoded, apps: apps,
+		blind: blind, notes: notes, at: now, madeAt: madeAt, version: version}
+	for _, p := range plans {
+		for _, w := range p.Waves {
+			if end := now.Add(w.SoakLeft); w.State == rollout.Soaking && (d.due.IsZero() || end.Before(d.due)) {
+				d.due = end
+			}
+		}
+	}
+	return d, nil
 }

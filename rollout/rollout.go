@@ -73,6 +73,9 @@ const (
 
 // App is what Argo CD reports of one ShopSet's Application.
 type App struct {
+	// Given is the revision it was given (spec.source.targetRevision): what a ShopSet
+	// not released keeps, so that no answer takes back what an earlier one gave.
+	Given string
 	// Revision is the revision it is synced to (status.sync.revision), Synced whether
 	// it is in sync with its source, Health its health status.
 	Revision string
@@ -279,11 +282,16 @@ func (d *Decision) release(in Input) {
 
 func (w *Wave) holds(name string) bool { return slices.Contains(w.ShopSets, name) }
 
-// keep is the revision a ShopSet not yet released keeps: what its Application runs, or
-// the target when it has none (nothing to protect).
+// keep is the revision a ShopSet not yet released keeps: what its Application was given
+// (or, not known, runs), or the target when it has none (nothing to protect).
 func (in Input) keep(name string) string {
-	if a, ok := in.Apps[name]; ok && a.Revision != "" {
-		return a.Revision
+	if a, ok := in.Apps[name]; ok {
+		if a.Given != "" {
+			return a.Given
+		}
+		if a.Revision != "" {
+			return a.Revision
+		}
 	}
 	return in.Target
 }

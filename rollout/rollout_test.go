@@ -99,6 +99,14 @@ func TestDecide(t *testing.T) {
 			states:    []rollout.WaveState{rollout.Done, rollout.Released, rollout.Pending},
 		},
 		{
+			name: "a wave given the target keeps it while the wave before regresses (no answer takes back what one gave)",
+			in: rollout.Input{Target: target, ShopSets: sets, Policy: policy, Now: t0.Add(soak + time.Minute),
+				Apps: with(with(everyoneOld, "e-1", at(target, "Progressing", t0.Add(soak), old)),
+					"a-1", rollout.App{Given: target, Revision: old, Synced: false, Health: rollout.Healthy, History: []string{old}})},
+			revisions: map[string]string{"e-1": target, "a-1": target, "b-1": old, "b-2": old},
+			states:    []rollout.WaveState{rollout.Released, rollout.Pending, rollout.Pending},
+		},
+		{
 			name: "rolled back earlier: halted until a person acts",
 			in: rollout.Input{Target: target, ShopSets: sets, Policy: rollback, Now: t0.Add(time.Hour),
 				Apps: with(everyoneOld, "e-1", at(old, rollout.Healthy, t0.Add(10*time.Minute), old, target))},
