@@ -11,16 +11,16 @@ import (
 	"github.com/shopset/shopset/snapshot"
 )
 
-// rolloutTTL is how long a rollout decision is served before it is made again: what
-// Argo CD reports changes all the time, and a soak ends with no change at all, so the
-// decision follows the clock. Requests in between are answered from the decision, which
-// is made again in the background: reading Applications never slows getparams.
-const rolloutTTL = time.Second
+// A rollout decision changes when Argo CD's state does, and when the clock reaches a
+// time it names (a soak ends, a health timeout runs out, a freeze ends: its due time).
+// A call after the due time decides at once; a change of the Applications is decided
+// again in the background, at most once per rolloutMinInterval (they change all the time
+// on a large installation, and a decision of 10,000 ShopSets costs milliseconds), while
+// calls are answered from the last decision: reading Applications never slows getparams.
+// rolloutMaxAge makes a decision again whatever happened, in case.
+var rolloutMinInterval = time.Second
 
-// rolloutMinInterval is the least time between two decisions when Argo CD's state has
-// changed: Applications change all the time on a large installation, and deciding at
-// most ten times a second bounds the work while still following a sync at once.
-const rolloutMinInterval = 100 * time.Millisecond
+const rolloutMaxAge = 30 * time.Second
 
 // rolled is a snapshot as its rollouts serve it: each ShopSet's revision decided from
 // what Argo CD reports.
@@ -38,25 +38,54 @@ type rolled struct {
 	at      time.Time
 	madeAt  time.Time
 	version string
-	// due is when the clock alone changes the decision (the first soak to end), zero
-	// when it does not: a call after it decides at once rather than in the background.
+	// due is when the clock alone changes the decision (rollout.Decision.Due), zero when
+	// it does not: a call after it decides at once rather than in the background.
 	due time.Time
 }
 
-// stale reports whether the decision should be made again.
+// stale reports whether the decision should be made again in the background.
 func (d *rolled) stale(cfg *Config) bool {
 	age := time.Since(d.madeAt)
-	return age >= rolloutTTL || cfg.Now().Sub(d.at) >= rolloutTTL ||
-		age >= rolloutMinInterval && cfg.Applications.Version() != d.version
+	return age >= rolloutMaxAge || age >= rolloutMinInterval && cfg.Applications.Version() != d.version
 }
 
-// rollouts keeps a view's latest decision.
+// rollouts keeps a view's decisions: for its good snapshot, and for the one before,
+// which callers that trusted the mirror may still be answered from while a new one is
+// published.
 type rollouts struct {
-	mu       sync.Mutex
-	last     *rolled
-	updating bool
+	mu         sync.Mutex
+	last, prev *rolled
+	updating   bool
 	// err is why the latest attempt to decide again failed; the last decision stands.
 	err error
+}
+
+// find returns the decision for snap, nil when there is none.
+func (r *rollouts) find(snap *snapshot.Snapshot) *rolled {
+	for _, d := range []*rolled{r.last, r.prev} {
+		if d != nil && d.snap == snap {
+			return d
+		}
+	}
+	return nil
+}
+
+// put keeps d, never over a newer decision for the same snapshot: a wave a newer one
+// released must not be taken back, even for a moment.
+func (r *rollouts) put(d *rolled) {
+	switch {
+	case r.last != nil && r.last.snap == d.snap:
+		if d.madeAt.After(r.last.madeAt) {
+			r.last = d
+		}
+	case r.prev != nil && r.prev.snap == d.snap:
+		if d.madeAt.After(r.prev.madeAt) {
+			r.prev = d
+		}
+	default:
+		r.prev, r.last = r.last, d
+	}
+	r.err = nil
 }
 
 // rolled returns the decision for snap, or nil when rollouts play no part: no
@@ -70,7 +99,8 @@ func (s *source) rolled(ctx context.Context, v *view, snap *snapshot.Snapshot) (
 	r := &v.rollouts
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if last := r.last; last != nil && last.snap == snap {
+	last := r.find(snap)
+	if last != nil {
 		switch {
 		case !last.due.IsZero() && !s.cfg.Now().Before(last.due):
 			// A soak has ended since: the next wave is due now, not at the next call.
@@ -82,28 +112,42 @@ func (s *source) rolled(ctx context.Context, v *view, snap *snapshot.Snapshot) (
 			return last, nil
 		}
 	}
-	// A new snapshot, or a soak ended: the decision is made now, and every caller waits
-	// for it (a new snapshot's revisions belong to other pins).
+	// No decision yet (the build could not make one), or one due: made now, and every
+	// caller waits for it.
 	next, err := s.decide(ctx, snap)
 	if err != nil {
-		if last := r.last; last != nil && last.snap == snap {
+		if last != nil {
 			r.err = err
 			return last, nil // the last decision stands
 		}
 		return nil, err
 	}
-	r.last, r.err = next, nil
+	r.put(next)
 	return next, nil
 }
 
-// status is the last decision for snap, if there is one.
+// decideBuilt makes the decision for a snapshot just built, before it is published: the
+// callers that wait for the build then find it, and the others are answered from the
+// snapshot before it and its decision, without waiting.
+func (s *source) decideBuilt(ctx context.Context, v *view, snap *snapshot.Snapshot) {
+	if s.cfg.Applications == nil || !snap.HasRollouts() {
+		return
+	}
+	d, err := s.decide(ctx, snap)
+	if err != nil {
+		s.log.Debug("rollouts not decided with the build: the first call will", "err", err)
+		return
+	}
+	v.rollouts.mu.Lock()
+	defer v.rollouts.mu.Unlock()
+	v.rollouts.put(d)
+}
+
+// status is the decision for snap, if there is one.
 func (r *rollouts) status(snap *snapshot.Snapshot) *rolled {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.last != nil && r.last.snap == snap {
-		return r.last
-	}
-	return nil
+	return r.find(snap)
 }
 
 func (r *rollouts) lastError() error {
@@ -126,10 +170,8 @@ func (s *source) redecide(v *view, snap *snapshot.Snapshot) {
 		s.log.Warn("rollouts not decided again: the last decision stands", "err", err)
 		return
 	}
-	// Never over a newer decision (one made at once meanwhile): a wave it released must
-	// not be taken back, even for a moment.
-	if r.last == nil || r.last.snap == snap && next.madeAt.After(r.last.madeAt) {
-		r.last, r.err = next, nil
+	if r.find(snap) != nil {
+		r.put(next)
 	}
 }
 
@@ -154,10 +196,8 @@ func (s *source) decide(ctx context.Context, snap *snapshot.Snapshot) (*rolled, 
 	d := &rolled{snap: snap, plans: plans, params: params, encoded: encoded, apps: apps,
 		blind: blind, notes: notes, at: now, madeAt: madeAt, version: version}
 	for _, p := range plans {
-		for _, w := range p.Waves {
-			if end := now.Add(w.SoakLeft); w.State == rollout.Soaking && (d.due.IsZero() || end.Before(d.due)) {
-				d.due = end
-			}
+		if !p.Due.IsZero() && (d.due.IsZero() || p.Due.Before(d.due)) {
+			d.due = p.Due
 		}
 	}
 	return d, nil

@@ -312,3 +312,10 @@ func newRolloutFixture(t *testing.T, rollout, extra string) (*fixture, *clock, *
 	clk.advance(time.Hour)
 	return f, clk, c, old
 }
+
+// TestMain makes rollout decisions follow Argo CD's state within 20 ms, set once before
+// any server runs: the rollout tests step through many changes.
+func TestMain(m *testing.M) {
+	generator.FollowArgoCDFaster(20 * time.Millisecond)
+	os.Exit(m.Run())
+}

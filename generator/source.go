@@ -340,6 +340,9 @@ func (s *source) build(ctx context.Context, v *view, version uint64, done chan s
 	if err == nil {
 		err = s.guardRewind(buildCtx, snap)
 	}
+	if err == nil {
+		s.decideBuilt(buildCtx, v, snap)
+	}
 
 	v.mu.Lock()
 	defer v.mu.Unlock()

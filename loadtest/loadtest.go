@@ -87,6 +87,10 @@ type Options struct {
 	// CommitToTier commits to the lowest tier's branch instead of main: a release moving,
 	// the inventory unchanged (the generator keeps its model and only pins again).
 	CommitToTier bool
+	// Rollouts gives every tier a rollout and the generator an Applications cache of one
+	// Application per ShopSet, Synced and Healthy at its tier's pin: answers then come
+	// from rollout decisions, made again every second.
+	Rollouts bool
 	// Listen is the server's address; it must be a loopback IP. Default 127.0.0.1:0.
 	Listen         string
 	RequestTimeout time.Duration // bounds one request; default 10s
@@ -198,6 +202,11 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
+	if opts.Rollouts {
+		if invBytes, err = withRollouts(ctx, repo, invBytes); err != nil {
+			return res, err
+		}
+	}
 	inv, err := inventory.Parse(bigrepo.InventoryFile, invBytes)
 	if err != nil {
 		return res, fmt.Errorf("parsing %s of %s: %w", bigrepo.InventoryFile, repo.Dir, err)
@@ -216,10 +225,15 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 	repoURL := "file://" + repo.Dir
 	// RefCheckTTL and RefreshInterval stay at their defaults: requests check the remote
 	// every 5 s, as in production.
-	srv, err := generator.New(generator.Config{
+	cfg := generator.Config{
 		Repos: []string{repoURL}, CacheDir: filepath.Join(tmp, "cache"), TokenFile: tokenFile,
 		Logger: slog.New(logs),
-	})
+	}
+	apps := &steadyApps{}
+	if opts.Rollouts {
+		cfg.Applications = apps
+	}
+	srv, err := generator.New(cfg)
 	if err != nil {
 		return res, fmt.Errorf("creating the generator: %w", err)
 	}
@@ -228,6 +242,9 @@ func Run(ctx context.Context, opts Options) (res Result, err error) {
 	served := servedCommit(srv)
 	if served == "" {
 		return res, fmt.Errorf("the generator has no snapshot after its first refresh: %s", logs.last())
+	}
+	if opts.Rollouts {
+		apps.fill(srv, inv)
 	}
 
 	ln, err := net.Listen("tcp", opts.Listen)

@@ -97,3 +97,17 @@ func TestRunStopsWithContext(t *testing.T) {
 	assert.Less(t, time.Since(start), 30*time.Second, "the run ends with its context, not its duration")
 	assert.Zero(t, res.ErrorCount(), "requests cut short by the end are not errors: %v", res.Errors)
 }
+
+// With rollouts, answers come from rollout decisions over a steady cache of Applications:
+// the run has no errors, and the report says rollouts were on.
+func TestRunWithRollouts(t *testing.T) {
+	res, err := loadtest.Run(context.Background(), loadtest.Options{
+		Clients: 2, Duration: 1500 * time.Millisecond, Mix: loadtest.MixAll,
+		ShopSets: 40, Clusters: 5, Shops: 100, CommitEvery: 200 * time.Millisecond, CommitToTier: true, Rollouts: true,
+	})
+	require.NoError(t, err)
+	assert.Zero(t, res.ErrorCount(), "%v", res.Errors)
+	assert.Positive(t, res.Requests)
+	assert.Zero(t, res.ServerWarnings, res.LastServerWarning)
+	assert.Contains(t, res.String(), "rollouts")
+}

@@ -144,6 +144,9 @@ func (r Result) String() string {
 	if r.LastCommitError != "" {
 		fmt.Fprintf(&b, "             last commit error: %s\n", r.LastCommitError)
 	}
+	if o.Rollouts {
+		fmt.Fprintf(&b, "rollouts:    every tier, one Healthy Application per ShopSet in the cache\n")
+	}
 	fmt.Fprintf(&b, "server:      %d warnings", r.ServerWarnings)
 	if r.LastServerWarning != "" {
 		fmt.Fprintf(&b, ", last: %s", r.LastServerWarning)

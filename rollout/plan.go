@@ -18,8 +18,10 @@ type TierInput struct {
 	// at once on every ShopSet and proves it at once (the behaviour without rollouts).
 	Policy *Policy
 	// Frozen is the reason of a freeze that holds the tier now; "" when none does.
-	Frozen   string
-	ShopSets []ShopSet
+	// FrozenUntil is when it ends (zero: when it is removed).
+	Frozen      string
+	FrozenUntil time.Time
+	ShopSets    []ShopSet
 }
 
 // Ancestry answers what a Plan needs of Git.
@@ -100,6 +102,9 @@ func Plan(ctx context.Context, git Ancestry, in PlanInput) ([]TierPlan, error) {
 			}
 		default:
 			p.Decision = Decide(tin)
+		}
+		if t.Frozen != "" {
+			p.dueAt(t.FrozenUntil)
 		}
 		switch {
 		case t.Policy == nil && t.Frozen == "" && p.Target != "":

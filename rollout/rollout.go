@@ -159,6 +159,16 @@ type Decision struct {
 	Notes []string `json:"notes,omitempty"`
 	// Action is the person's decision in force for the target (Resume, Retry), if any.
 	Action *Action `json:"action,omitempty"`
+	// Due is the first time at which the clock alone changes the decision (a soak ends,
+	// a health timeout runs out, a freeze ends); zero when nothing waits on the clock.
+	Due time.Time `json:"-"`
+}
+
+// dueAt keeps the earlier of the decision's Due and t.
+func (d *Decision) dueAt(t time.Time) {
+	if !t.IsZero() && (d.Due.IsZero() || t.Before(d.Due)) {
+		d.Due = t
+	}
 }
 
 // Waves groups the ShopSets into waves, one failure domain each, ordered by blast
@@ -271,6 +281,10 @@ func (d *Decision) release(in Input) {
 			}
 			if state == Soaking {
 				w.SoakLeft = max(w.SoakLeft, left)
+				d.dueAt(in.Now.Add(left))
+			}
+			if state == Released {
+				d.dueAt(in.timeoutAt(n))
 			}
 		}
 		if w.State != Soaking {
@@ -322,10 +336,7 @@ func (in Input) shopSet(name string) (WaveState, time.Duration, string) {
 		}
 		return Halted, 0, reason
 	case a.Health != Healthy:
-		synced := a.SyncedAt
-		if act, ok := in.action(); ok && act.At.After(synced) && !synced.IsZero() {
-			synced = act.At // the health timeout counts from a resume or retry
-		}
+		synced := in.timeoutFrom(a)
 		if !synced.IsZero() && in.Policy.HealthTimeout > 0 && in.Now.Sub(synced) > in.Policy.HealthTimeout {
 			return Halted, 0, fmt.Sprintf("%s is %s, not Healthy, %s after syncing %.12s (health timeout %s)",
 				name, cmp.Or(a.Health, "of unknown health"), in.Now.Sub(synced).Round(time.Second), in.Target, in.Policy.HealthTimeout)
@@ -395,4 +406,27 @@ func (in Input) previous(name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// timeoutFrom is when a ShopSet's health timeout starts: its sync, or a later resume or
+// retry; zero when unknown.
+func (in Input) timeoutFrom(a App) time.Time {
+	synced := a.SyncedAt
+	if act, ok := in.action(); ok && act.At.After(synced) && !synced.IsZero() {
+		synced = act.At
+	}
+	return synced
+}
+
+// timeoutAt is when a released ShopSet synced to the target, not Healthy yet, runs out
+// of its health timeout; zero when no timeout runs.
+func (in Input) timeoutAt(name string) time.Time {
+	a, ok := in.Apps[name]
+	if !ok || a.Revision != in.Target || !a.Synced || a.Health == Healthy || in.Policy.HealthTimeout <= 0 {
+		return time.Time{}
+	}
+	if from := in.timeoutFrom(a); !from.IsZero() {
+		return from.Add(in.Policy.HealthTimeout + time.Nanosecond)
+	}
+	return time.Time{}
 }

@@ -1,10 +1,12 @@
 package rollout_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/shopset/shopset/rollout"
 )
@@ -318,4 +320,30 @@ func TestDecideNotes(t *testing.T) {
 func withAction(p rollout.Policy, kind string, at time.Time) rollout.Policy {
 	p.Actions = []rollout.Action{{Kind: kind, Target: target, At: at, Commit: stray}}
 	return p
+}
+
+// Due names the first time at which the clock alone changes the decision.
+func TestDecideDue(t *testing.T) {
+	policy := rollout.Policy{Soak: soak, HealthTimeout: 5 * time.Minute}
+	everyoneOld := allAt(old, rollout.Healthy, t0.Add(-time.Hour))
+	for _, tc := range []struct {
+		name string
+		apps map[string]rollout.App
+		want time.Time
+	}{
+		{"the first wave soaking: its soak's end", with(everyoneOld, "e-1", at(target, rollout.Healthy, t0, old)), t0.Add(soak)},
+		{"the first wave synced, not Healthy: its health timeout's end", with(everyoneOld, "e-1", at(target, "Progressing", t0, old)), t0.Add(5*time.Minute + time.Nanosecond)},
+		{"the first wave not synced yet: nothing waits on the clock", everyoneOld, time.Time{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := rollout.Decide(rollout.Input{Target: target, ShopSets: sets, Apps: tc.apps, Policy: policy, Now: t0.Add(time.Minute)})
+			assert.Equal(t, tc.want, d.Due)
+		})
+	}
+	// A freeze with an end is due then.
+	until := t0.Add(time.Hour)
+	plans, err := rollout.Plan(context.Background(), &line{}, rollout.PlanInput{Now: t0, Apps: map[string]rollout.App{},
+		Tiers: []rollout.TierInput{{Name: "dev", Pinned: "c3", Frozen: "freeze", FrozenUntil: until, ShopSets: sets}}})
+	require.NoError(t, err)
+	assert.Equal(t, until, plans[0].Due)
 }

@@ -42,7 +42,7 @@ func (s *Snapshot) RolloutTiers(now time.Time) []rollout.TierInput {
 				Actions: s.Actions[t.Name]}
 		}
 		if f, ok := s.Inventory.FreezeOf(t.Name, now); ok {
-			out[i].Frozen = f.Reason
+			out[i].Frozen, out[i].FrozenUntil = f.Reason, f.Until
 		}
 		byTier[t.Name] = i
 	}

@@ -43,6 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&opts.CommitEvery, "commit-every", loadtest.DefaultCommitEvery, "how often an inventory change is committed to main and refreshed")
 	fs.BoolVar(&opts.NoCommits, "no-commits", false, "commit nothing during the run")
 	fs.BoolVar(&opts.CommitToTier, "commit-to-tier", false, "commit to the lowest tier's branch instead of main's inventory")
+	fs.BoolVar(&opts.Rollouts, "rollouts", false, "give every tier a rollout and the generator one Healthy Application per ShopSet")
 	fs.StringVar(&opts.Listen, "listen", loadtest.DefaultListen, "the generator's address: a loopback IP only")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to this file")
 	fs.Uint64Var(&opts.Seed, "seed", 1, "seed of the clients' random choices")
