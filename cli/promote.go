@@ -47,8 +47,9 @@ Nothing is pushed when any check fails.
 It also refuses into a tier that a freeze in shopsets.yaml holds (--override-freeze), and,
 when the tier below has a rollout, past what that tier has proven on its clusters: every
 ShopSet Synced and Healthy at the revision for the soak, read from Argo CD's Applications
-with your kubeconfig (--ignore-health). Both overrides need --reason, which the output
-records.
+with your kubeconfig (--ignore-health). Both overrides need --reason: before the branch
+moves, an empty commit on the inventory's branch records what was overridden and why
+(trailer Shopset-Promote-Override: TIER COMMIT), pushed with --push.
 
 It prints the argocd app diff commands that compare each affected Application's live
 state with the new revision; shopctl diff --promote TIER shows the same offline.
@@ -75,7 +76,7 @@ state with the new revision; shopctl diff --promote TIER shows the same offline.
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or yaml (the promotion plan)")
 	f.BoolVar(&o.override.Freeze, "override-freeze", false, "promote into a tier a freeze holds (needs --reason)")
 	f.BoolVar(&o.override.Health, "ignore-health", false, "promote past what the tier below has proven on its clusters (needs --reason)")
-	f.StringVar(&o.override.Reason, "reason", "", "why a gate is overridden: recorded with the promotion")
+	f.StringVar(&o.override.Reason, "reason", "", "why a gate is overridden: recorded in a commit on the inventory's branch")
 	o.kube.add(cmd)
 	outputs(cmd, "text", "json", "yaml")
 	cmd.ValidArgsFunction = firstArg(completeNames(tierNames))
@@ -108,6 +109,19 @@ func (o *promoteOptions) run(ctx context.Context, env Env) error {
 	if err := promotion.Check(ctx, r, plan, o.gate(ctx, snap, r), o.override); err != nil {
 		return err
 	}
+	recorded := ""
+	if len(plan.Overrides) > 0 {
+		msg := promotion.OverrideMessage(plan, o.override.Reason)
+		if o.dryRun {
+			recorded = fmt.Sprintf("The override would be recorded on %s by a commit saying:\n\n%s", o.repo.revision, indent(msg))
+		} else {
+			// Recorded first: a promotion past a gate never lands without its record.
+			if plan.OverrideCommit, recorded, err = record(ctx, r, &o.repo, snap.InventoryCommit, msg, o.local, o.push, o.remote); err != nil {
+				return fmt.Errorf("recording the override: %w", err)
+			}
+			recorded = "The override is recorded: " + recorded
+		}
+	}
 	if !o.dryRun && !plan.UpToDate() {
 		if err := promotion.Apply(ctx, r, plan, promotion.Options{Local: o.local, Push: o.push, Remote: o.remote}); err != nil {
 			return err
@@ -120,7 +134,13 @@ func (o *promoteOptions) run(ctx context.Context, env Env) error {
 		fmt.Fprintf(env.Stdout, "%s is already at %.12s: nothing to promote into %s.\n", plan.Branch, plan.To, plan.Tier)
 		return nil
 	}
-	return printPromotion(env.Stdout, plan, o.repo.repo, o.remote, o.local, o.push, o.dryRun)
+	if err := printPromotion(env.Stdout, plan, o.repo.repo, o.remote, o.local, o.push, o.dryRun); err != nil {
+		return err
+	}
+	if recorded != "" {
+		_, err = io.WriteString(env.Stdout, "\n"+recorded)
+	}
+	return err
 }
 
 func printPromotion(w io.Writer, p *promotion.Plan, repo, remote string, local, push, dryRun bool) error {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -292,41 +293,47 @@ func (o *rolloutActionOptions) run(cmd *cobra.Command, env Env) error {
 		_, err := io.WriteString(env.Stdout, b.String())
 		return err
 	}
-	head := snap.InventoryCommit
-	id, err := r.CommitEmpty(ctx, head, msg)
+	_, said, err := record(ctx, r, &o.repo, snap.InventoryCommit, msg, local, o.push, o.remote)
 	if err != nil {
 		return err
 	}
-	if o.push {
-		if err := r.Push(ctx, o.remote, branch, id, head); err != nil {
-			return err
-		}
-	}
-	checkedOut := false
-	if local {
-		err := r.UpdateBranch(ctx, branch, id, head)
-		switch {
-		case errors.Is(err, gitrepo.ErrCheckedOut) && o.push:
-			checkedOut = true
-		case errors.Is(err, gitrepo.ErrCheckedOut):
-			// The person's own work tree: the commit is theirs to make there.
-			return fmt.Errorf("%s is checked out in %s, so shopctl does not move it; make the commit there:\n\n  git commit --allow-empty -F - <<'EOF'\n%sEOF\n\nor run again with --push",
-				branch, o.repo.repo, msg)
-		case err != nil:
-			return err
-		}
-	}
-	switch {
-	case o.push:
-		fmt.Fprintf(&b, "\nCommitted %.12s on %s and pushed it: the generator acts on it at its next refresh.\n", id, branch)
-		if checkedOut {
-			fmt.Fprintf(&b, "%s is checked out in %s and did not move: git pull --ff-only %s %s\n", branch, o.repo.repo, o.remote, branch)
-		}
-	default:
-		fmt.Fprintf(&b, "\nCommitted %.12s on %s in %s. Nothing changes until it is pushed: git push %s %s\n", id, branch, o.repo.repo, o.remote, branch)
-	}
+	b.WriteString("\n" + said)
 	_, err = io.WriteString(env.Stdout, b.String())
 	return err
+}
+
+// record makes an empty commit with msg on the inventory's branch (at head), moves the
+// branch in a local repository and, with push, pushes it; it says what it did. The
+// branch checked out in the person's own work tree is not moved: without push that is an
+// error that gives the commit to make there.
+func record(ctx context.Context, r *gitrepo.Repo, f *repoFlags, head, msg string, local, push bool, remote string) (id, said string, err error) {
+	branch := f.revision
+	if id, err = r.CommitEmpty(ctx, head, msg); err != nil {
+		return "", "", err
+	}
+	if local && !push {
+		// Refused before anything is written when the branch is checked out.
+		if err := r.UpdateBranch(ctx, branch, id, head); errors.Is(err, gitrepo.ErrCheckedOut) {
+			return "", "", fmt.Errorf("%s is checked out in %s, so shopctl does not move it; make the commit there:\n\n  git commit --allow-empty -F - <<'EOF'\n%sEOF\n\nor run again with --push",
+				branch, f.repo, msg)
+		} else if err != nil {
+			return "", "", err
+		}
+		return id, fmt.Sprintf("Committed %.12s on %s in %s. Nothing changes until it is pushed: git push %s %s\n", id, branch, f.repo, remote, branch), nil
+	}
+	if err := r.Push(ctx, remote, branch, id, head); err != nil {
+		return "", "", err
+	}
+	said = fmt.Sprintf("Committed %.12s on %s and pushed it: the generator acts on it at its next refresh.\n", id, branch)
+	if local {
+		switch err := r.UpdateBranch(ctx, branch, id, head); {
+		case errors.Is(err, gitrepo.ErrCheckedOut):
+			said += fmt.Sprintf("%s is checked out in %s and did not move: git pull --ff-only %s %s\n", branch, f.repo, remote, branch)
+		case err != nil:
+			return "", "", fmt.Errorf("pushed %s, but the local branch was not moved: %w", branch, err)
+		}
+	}
+	return id, said, nil
 }
 
 // describeAction says what resume or retry will do to the tier's waves.

@@ -193,6 +193,21 @@ func TestPromoteGates(t *testing.T) {
 	r = run(t, nil, "promote", "prod", "--repo", p.clone.Dir, "--dry-run", "--override-freeze", "--reason", "hotfix for checkout")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "OVERRIDE: freeze of prod (Black Friday) overridden: hotfix for checkout")
+	assert.Contains(t, r.stdout, "Shopset-Promote-Override: prod ")
+
+	// For real: the override is recorded on main, reviewed and shared, before the branch
+	// moves.
+	p.clone.Git(t, "config", "user.name", "Ops Person")
+	p.clone.Git(t, "config", "user.email", "ops@shop.example")
+	p.clone.Git(t, "push", "--quiet", "origin", "main")
+	r = run(t, nil, "promote", "prod", "--repo", p.clone.Dir, "--push", "--override-freeze", "--reason", "hotfix for checkout")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "The override is recorded: Committed ")
+	msg := p.origin.Git(t, "log", "-1", "--format=%B", "main")
+	assert.Contains(t, msg, "hotfix for checkout")
+	assert.Contains(t, msg, "- freeze of prod (Black Friday) overridden: hotfix for checkout")
+	assert.Contains(t, msg, "Shopset-Promote-Override: prod "+p.clone.Head(t, "tier/beta-prod"))
+	assert.Equal(t, p.clone.Head(t, "tier/beta-prod"), p.origin.Head(t, "tier/prod"), "promoted")
 }
 
 func TestRolloutRetryAndResume(t *testing.T) {

@@ -55,6 +55,8 @@ type platform struct {
 	home     *cluster // runs Argo CD
 	gen      string   // the generator's base URL
 	want     map[string]map[string]string
+	// apiProxy is the generator's way to the Kubernetes API of home.
+	apiProxy *tcpProxy
 }
 
 func TestShopSetsOnArgoCD(t *testing.T) {
@@ -347,7 +349,7 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 		p.waitShopSets(ctx, cur)
 	})
 
-	s.step("9. rollouts on real workloads: waves by failure domain, soak, halt and rollback, restart, fix, freeze", func() {
+	s.step("9. rollouts on real workloads: waves by failure domain, soak, halt and rollback, restart, fix, the API unreachable, freeze", func() {
 		p.rollouts(ctx)
 	})
 
@@ -433,7 +435,11 @@ func (p *platform) generatorKubeconfig(ctx context.Context, in installation) str
 	tr, err := client.CoreV1().ServiceAccounts("argocd").CreateToken(ctx, "shopset-generator",
 		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &expires}}, metav1.CreateOptions{})
 	require.NoError(t, err)
-	return p.s.writeKubeconfigAs(p.home, "argocd", "kubeconfig-generator", tr.Status.Token)
+	// Through a proxy the suite can cut, to take the API away from the generator alone.
+	p.apiProxy = p.s.startProxy(strings.TrimPrefix(p.home.url, "https://"))
+	proxied := *p.home
+	proxied.url = "https://" + p.apiProxy.addr()
+	return p.s.writeKubeconfigAs(&proxied, "argocd", "kubeconfig-generator", tr.Status.Token)
 }
 
 // applyInstall applies the objects of manifests/ that mean something out of a cluster:

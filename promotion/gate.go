@@ -33,7 +33,7 @@ type Override struct {
 // override (and its reason) it records on p what was overridden instead.
 func Check(ctx context.Context, repo *gitrepo.Repo, p *Plan, g Gate, o Override) error {
 	if (o.Freeze || o.Health) && strings.TrimSpace(o.Reason) == "" {
-		return errors.New("--override-freeze and --ignore-health need --reason \"...\": it is recorded with the promotion")
+		return errors.New("--override-freeze and --ignore-health need --reason \"...\": it is recorded in a commit on the inventory's branch")
 	}
 	if p.UpToDate() {
 		return nil
@@ -74,4 +74,20 @@ func Check(ctx context.Context, repo *gitrepo.Repo, p *Plan, g Gate, o Override)
 		return fmt.Errorf("%w %s: %s", ErrRefused, p.Tier, strings.Join(refused, "; "))
 	}
 	return nil
+}
+
+// OverrideTrailer records, on a commit of the inventory's branch, that a promotion went
+// past a gate: its value is the tier and the commit it was promoted to. The commit's
+// message carries what was overridden and the reason.
+const OverrideTrailer = "Shopset-Promote-Override"
+
+// OverrideMessage is that commit's message for p.
+func OverrideMessage(p *Plan, reason string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Promote %s to %.12s past its gates\n\n%s\n\n", p.Tier, p.To, strings.TrimSpace(reason))
+	for _, o := range p.Overrides {
+		b.WriteString("- " + o + "\n")
+	}
+	fmt.Fprintf(&b, "\n%s: %s %s\n", OverrideTrailer, p.Tier, p.To)
+	return b.String()
 }

@@ -130,8 +130,10 @@ type Plan struct {
 	// Apps are the Applications whose pinned revision the promotion moves, lowest tier
 	// first: the tier's own, and a higher tier's whose held commits it releases.
 	Apps []AppChange `json:"apps"`
-	// Overrides say which gates a person promoted past, and why (Check).
-	Overrides []string `json:"overrides,omitempty"`
+	// Overrides say which gates a person promoted past, and why (Check); OverrideCommit
+	// is the commit on the inventory's branch that records them (OverrideMessage).
+	Overrides      []string `json:"overrides,omitempty"`
+	OverrideCommit string   `json:"overrideCommit,omitempty"`
 }
 
 // AppChange is one Application whose revision a promotion moves.
