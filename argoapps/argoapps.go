@@ -150,13 +150,26 @@ func FromUnstructured(u *unstructured.Unstructured) (App, error) {
 // Reader is the watch cache. It is safe for concurrent use.
 type Reader struct {
 	informer cache.SharedIndexInformer
+	// probe asks the API server for one Application: a watch can stay open while the
+	// API server is cut off and report nothing, so the cache counts as current only while
+	// the API server answers (see Run).
+	probe func(context.Context) error
 
 	mu       sync.Mutex
 	watchErr error
 	// errVersion is the cache's resource version when the watch failed: the cache is
 	// current again once it has listed or watched past it.
 	errVersion string
+	// probeErr is why the last probe failed; nil after one that answered.
+	probeErr error
 }
+
+// Probing: how often the API server is asked, and how long an answer may take. A cache
+// is not trusted past ProbeInterval + ProbeTimeout after the API server stopped answering.
+const (
+	ProbeInterval = 2 * time.Second
+	ProbeTimeout  = 3 * time.Second
+)
 
 // New makes a Reader of the Applications in namespace; nothing is read until Run.
 func New(cfg *rest.Config, namespace string) (*Reader, error) {
@@ -171,7 +184,10 @@ func New(cfg *rest.Config, namespace string) (*Reader, error) {
 func NewWithClient(client dynamic.Interface, namespace string) *Reader {
 	// Every Application of the namespace, not only labelled ones: see FromUnstructured.
 	f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(client, 10*time.Minute, namespace, nil)
-	r := &Reader{informer: f.ForResource(GVR).Informer()}
+	r := &Reader{informer: f.ForResource(GVR).Informer(), probe: func(ctx context.Context) error {
+		_, err := client.Resource(GVR).Namespace(namespace).List(ctx, metav1.ListOptions{Limit: 1})
+		return err
+	}}
 	_ = r.informer.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -180,8 +196,36 @@ func NewWithClient(client dynamic.Interface, namespace string) *Reader {
 	return r
 }
 
-// Run fills and keeps the cache until ctx ends.
-func (r *Reader) Run(ctx context.Context) { r.informer.Run(ctx.Done()) }
+// Run fills and keeps the cache until ctx ends, and asks the API server every
+// ProbeInterval whether it still answers.
+func (r *Reader) Run(ctx context.Context) {
+	go r.probeLoop(ctx)
+	r.informer.Run(ctx.Done())
+}
+
+func (r *Reader) probeLoop(ctx context.Context) {
+	t := time.NewTicker(ProbeInterval)
+	defer t.Stop()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
+		err := r.probe(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		r.mu.Lock()
+		if err != nil {
+			err = fmt.Errorf("the Kubernetes API does not answer: %w", err)
+		}
+		r.probeErr = err
+		r.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
 
 // WaitForSync waits until the cache has been filled once, or ctx ends.
 func (r *Reader) WaitForSync(ctx context.Context) bool {
@@ -203,8 +247,15 @@ func (r *Reader) List() ([]App, error) {
 	return out, nil
 }
 
-// Version changes whenever the cache does (the last resource version it saw).
-func (r *Reader) Version() string { return r.informer.LastSyncResourceVersion() }
+// Version changes whenever the cache does (the last resource version it saw), and when
+// it stops or starts being current.
+func (r *Reader) Version() string {
+	v := r.informer.LastSyncResourceVersion()
+	if r.current() != nil {
+		v += " (not current)"
+	}
+	return v
+}
 
 func (r *Reader) list() []App {
 	out := []App{}
@@ -229,6 +280,9 @@ func (r *Reader) list() []App {
 func (r *Reader) current() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.probeErr != nil {
+		return r.probeErr
+	}
 	if r.watchErr == nil {
 		return nil
 	}

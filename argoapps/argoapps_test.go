@@ -2,6 +2,8 @@ package argoapps_test
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
+	clienttesting "k8s.io/client-go/testing"
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/shopset/shopset/argoapps"
@@ -154,4 +157,39 @@ func TestHealthAndIndex(t *testing.T) {
 	assert.Equal(t, "Unknown", idx["c-2"].Health)
 	require.Len(t, notes, 1)
 	assert.Contains(t, notes[0], `Applications "shopset-c-2" and "shopset-c-2-copy" both claim ShopSet "c-2"`)
+}
+
+// An API server that stops answering makes the cache untrusted within a probe, even
+// while the watch says nothing: List then fails, with what the cache last held.
+func TestReaderNoticesAnAPIServerThatStopsAnswering(t *testing.T) {
+	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{argoapps.GVR: "ApplicationList"}, object(t, application))
+	r := argoapps.NewWithClient(client, "argocd")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go r.Run(ctx)
+	waitCtx, stop := context.WithTimeout(ctx, 10*time.Second)
+	defer stop()
+	require.True(t, r.WaitForSync(waitCtx))
+	_, err := r.List()
+	require.NoError(t, err)
+
+	var cut atomic.Bool
+	client.PrependReactor("list", "applications", func(clienttesting.Action) (bool, runtime.Object, error) {
+		if cut.Load() {
+			return true, nil, errors.New("connection refused")
+		}
+		return false, nil, nil
+	})
+	cut.Store(true)
+	require.Eventually(t, func() bool { _, err := r.List(); return err != nil },
+		3*(argoapps.ProbeInterval+argoapps.ProbeTimeout), 50*time.Millisecond)
+	apps, err := r.List()
+	require.ErrorIs(t, err, argoapps.ErrNotSynced)
+	assert.Contains(t, err.Error(), "the Kubernetes API does not answer")
+	assert.Len(t, apps, 1, "what the cache last held")
+
+	cut.Store(false)
+	require.Eventually(t, func() bool { _, err := r.List(); return err == nil },
+		3*(argoapps.ProbeInterval+argoapps.ProbeTimeout), 50*time.Millisecond, "trusted again once it answers")
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -258,6 +259,16 @@ func (p *platform) rollouts(ctx context.Context) {
 	// generator answers an error, so Argo CD keeps every Application, and says why),
 	// until it is back; then the release goes to the first wave.
 	p.apiProxy.SetDown(true)
+	p.s.eventually(time.Minute, "the generator to report Argo CD's state unknown", func() (bool, string) {
+		for _, r := range p.generatorStatus(ctx).Repositories {
+			for _, v := range r.Views {
+				if v.Rollouts != nil && v.Rollouts.ArgoCD != "" {
+					return true, ""
+				}
+			}
+		}
+		return false, "rollouts.argoCD empty"
+	})
 	next := p.release(ctx, "1.0.3")
 	p.waitAppSetError(ctx, "shopsets", "Argo CD's Applications unavailable")
 	for _, a := range apps {
@@ -278,7 +289,9 @@ func (p *platform) rollouts(ctx context.Context) {
 		return true, ""
 	})
 
-	// A freeze holds the tier where it is, even when its branch moves.
+	// A freeze holds the tier where it is, even when its branch moves. The person who
+	// overrides it has a Git identity: the override is recorded in a commit.
+	require.NoError(t, os.WriteFile(p.s.path("home", ".gitconfig"), []byte("[user]\n\tname = Ops Person\n\temail = ops@shop.example\n"), 0o644))
 	frozen := p.show(ctx, "main", "shopsets.yaml") + "freezes:\n  - tiers: [" + rolloutTier + "]\n    reason: e2e freeze\n"
 	p.push(ctx, "main", map[string]string{"shopsets.yaml": frozen}, "Freeze "+rolloutTier)
 	p.s.eventually(time.Minute, "the generator to report the freeze", func() (bool, string) {
