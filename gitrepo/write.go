@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 )
@@ -181,16 +183,68 @@ func (r *Repo) Push(ctx context.Context, remote, branch, commit, old string) err
 
 // CommitEmpty makes a commit whose tree is parent's and whose parent is parent, with
 // message (trailers and all), and returns its ID; no branch moves (UpdateBranch, Push).
-// The author and committer are git's own configuration, as for git commit.
+// The author and committer are the person's, as for git commit: GIT_AUTHOR_NAME and the
+// like, else user.name and user.email of their Git configuration.
 func (r *Repo) CommitEmpty(ctx context.Context, parent, message string) (string, error) {
 	what := fmt.Sprintf("making a commit on %.12s", parent)
 	if err := checkCommitIDs(what, parent); err != nil {
 		return "", err
 	}
+	who, err := r.identity(ctx)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
 	out, err := r.read(ctx, cmd{args: []string{"commit-tree", parent + "^{tree}", "-p", parent, "-F", "-"},
-		stdin: strings.NewReader(message)})
+		env: who, stdin: strings.NewReader(message)})
 	if err != nil {
 		return "", fmt.Errorf("%s (is git's user.name and user.email set?): %w", what, err)
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// identity returns the environment that names the person who commits. Every other git
+// command runs without the user's and the system's configuration (behaviour must not
+// depend on the host), but who makes a commit is exactly what that configuration says:
+// only user.name and user.email are read from it, nothing else that could change what
+// git does.
+func (r *Repo) identity(ctx context.Context) ([]string, error) {
+	var env []string
+	for _, v := range []struct{ key, author, committer string }{
+		{"user.name", "GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"},
+		{"user.email", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"},
+	} {
+		_, haveAuthor := os.LookupEnv(v.author)
+		_, haveCommitter := os.LookupEnv(v.committer)
+		if haveAuthor && haveCommitter {
+			continue
+		}
+		c := exec.CommandContext(ctx, "git", "--git-dir="+r.dir, "config", "--get", v.key)
+		for _, kv := range os.Environ() {
+			if name, _, _ := strings.Cut(kv, "="); !localEnv[name] {
+				c.Env = append(c.Env, kv)
+			}
+		}
+		c.Env = append(c.Env, "LC_ALL=C")
+		c.WaitDelay = waitDelay
+		out, err := c.Output()
+		value := strings.TrimSpace(string(out))
+		var exit *exec.ExitError
+		if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) { // 1: not set
+			return nil, fmt.Errorf("reading %s of the Git configuration: %w", v.key, err)
+		}
+		if value == "" {
+			// git commit-tree says what is missing, and how to set it.
+			continue
+		}
+		if strings.ContainsAny(value, "\r\n\x00<>") {
+			return nil, fmt.Errorf("%s of the Git configuration holds a line break or angle bracket", v.key)
+		}
+		if !haveAuthor {
+			env = append(env, v.author+"="+value)
+		}
+		if !haveCommitter {
+			env = append(env, v.committer+"="+value)
+		}
+	}
+	return env, nil
 }

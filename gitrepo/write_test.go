@@ -3,6 +3,7 @@ package gitrepo_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -137,4 +138,51 @@ func TestPush(t *testing.T) {
 		}
 		assert.Equal(t, p.first, p.origin.Head(t, "tier/beta"))
 	})
+}
+
+// A commit shopctl makes is the person's: their name and e-mail from GIT_AUTHOR_NAME and
+// the like, else from their own Git configuration, which every other command ignores.
+func TestCommitEmptyIdentity(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, config string
+		env          map[string]string
+		want, err    string
+	}{
+		{name: "the person's configuration", config: "[user]\n\tname = Ops Person\n\temail = ops@shop.example\n",
+			want: "Ops Person <ops@shop.example>|Ops Person <ops@shop.example>"},
+		{name: "the environment wins", config: "[user]\n\tname = Ops Person\n\temail = ops@shop.example\n",
+			env:  map[string]string{"GIT_AUTHOR_NAME": "Env Person", "GIT_COMMITTER_EMAIL": "ci@shop.example"},
+			want: "Env Person <ops@shop.example>|Ops Person <ci@shop.example>"},
+		{name: "nobody", err: "is git's user.name and user.email set?"},
+		{name: "a line break", config: "[user]\n\tname = \"Ops\\nPerson\"\n\temail = ops@shop.example\n",
+			err: "user.name of the Git configuration holds a line break"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPair(t)
+			home := t.TempDir()
+			t.Setenv("HOME", home)
+			t.Setenv("XDG_CONFIG_HOME", home)
+			t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+			for _, name := range []string{"GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"} {
+				t.Setenv(name, "") // restored after the test
+				require.NoError(t, os.Unsetenv(name))
+			}
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			if tc.config != "" {
+				require.NoError(t, os.WriteFile(filepath.Join(home, ".gitconfig"), []byte(tc.config), 0o644))
+			}
+			id, err := p.repo.CommitEmpty(ctx, p.second, "Record\n\nShopset-Rollout-Resume: beta "+p.second+"\n")
+			if tc.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, p.clone.Git(t, "log", "-1", "--format=%an <%ae>|%cn <%ce>", id))
+			assert.Equal(t, p.second, p.clone.Git(t, "rev-parse", id+"^"))
+		})
+	}
 }
