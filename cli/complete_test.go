@@ -63,6 +63,7 @@ func TestStructuredOutputs(t *testing.T) {
 	for _, args := range [][]string{
 		{"validate", "-f", exampleInventory},
 		{"plan", "-f", exampleInventory},
+		{"version"},
 	} {
 		j := run(t, nil, append(args, "-o", "json")...)
 		require.Equal(t, 0, j.code, j.stderr)
@@ -75,4 +76,30 @@ func TestStructuredOutputs(t *testing.T) {
 	}
 	r := run(t, nil, "validate", "-f", exampleInventory, "-o", "json")
 	assert.JSONEq(t, `{"file":"../examples/shopsets.yaml","valid":true,"tiers":4,"clusters":3,"configurations":2,"shopsets":9,"shops":10}`, r.stdout)
+}
+
+// An output format a command does not print is refused before any work, with the formats
+// it does print: a repository that does not exist is never reached.
+func TestUnknownOutputFormat(t *testing.T) {
+	none := filepath.Join(t.TempDir(), "none")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"validate", "-f", exampleInventory}, "text, json or yaml"},
+		{[]string{"validate", "--repo", none}, "text, json or yaml"},
+		{[]string{"list", "-f", exampleInventory}, "table, wide, name, json or yaml"},
+		{[]string{"plan", "-f", exampleInventory}, "text, json or yaml"},
+		{[]string{"status", "--repo", none}, "text, json or yaml"},
+		{[]string{"promote", "beta", "--repo", none, "--dry-run"}, "text, json or yaml"},
+		{[]string{"rollout", "status", "--repo", none}, "text, json or yaml"},
+		{[]string{"version"}, "text, json or yaml"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			r := run(t, nil, append(tc.args, "-o", "bogus")...)
+			assert.Equal(t, 1, r.code)
+			assert.Empty(t, r.stdout)
+			assert.Equal(t, `error: unknown output format "bogus" (want `+tc.want+")\n", r.stderr)
+		})
+	}
 }

@@ -66,7 +66,6 @@ prints shopset/NAME lines for scripts.
 	addInventoryFlag(cmd, &path)
 	repo.add(cmd)
 	f := cmd.Flags()
-	f.StringVarP(&output, "output", "o", "", "output format: table (default), wide, name, json or yaml")
 	f.BoolVar(&noHeaders, "no-headers", false, "with table and wide: print no header line")
 	f.StringSliceVar(&filter.tiers, "tier", nil, "only these tiers (repeatable, or comma-separated)")
 	f.StringSliceVar(&filter.clusters, "cluster", nil, "only these clusters")
@@ -75,7 +74,7 @@ prints shopset/NAME lines for scripts.
 	_ = cmd.RegisterFlagCompletionFunc("tier", completeNames(tierNames))
 	_ = cmd.RegisterFlagCompletionFunc("cluster", completeNames(clusterNames))
 	_ = cmd.RegisterFlagCompletionFunc("configuration", completeNames(configurationNames))
-	outputs(cmd, "table", "wide", "name", "json", "yaml")
+	addOutputFlag(cmd, &output, "", "table", "wide", "name", "json", "yaml")
 	return cmd
 }
 

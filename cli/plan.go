@@ -50,10 +50,9 @@ to which, and which would become degraded or unserved:
 	repo.add(cmd)
 	cmd.Flags().StringArrayVar(&whatIf.Cordon, "cordon", nil, "treat this cluster as cordoned (repeatable)")
 	cmd.Flags().StringArrayVar(&whatIf.Down, "down", nil, "treat this cluster as down (repeatable)")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: text (default), json or yaml")
 	_ = cmd.RegisterFlagCompletionFunc("cordon", completeNames(clusterNames))
 	_ = cmd.RegisterFlagCompletionFunc("down", completeNames(clusterNames))
-	outputs(cmd, "text", "json", "yaml")
+	addOutputFlag(cmd, &output, "", "text", "json", "yaml")
 	return cmd
 }
 
@@ -62,9 +61,6 @@ func printPlan(w io.Writer, output string, p *plan.Plan) error {
 	case "json", "yaml":
 		_, err := printStructured(w, output, p)
 		return err
-	case "", "text":
-	default:
-		return fmt.Errorf("unknown output format %q (want text, json or yaml)", output)
 	}
 	if p.WhatIf != nil {
 		fmt.Fprintf(w, "What if: cordoned %s, down %s\n\n", listOrNone(p.WhatIf.Cordon), listOrNone(p.WhatIf.Down))

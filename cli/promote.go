@@ -73,22 +73,16 @@ state with the new revision; shopctl diff --promote TIER shows the same offline.
 	f.BoolVar(&o.dryRun, "dry-run", false, "show what would change and change nothing")
 	f.BoolVar(&o.push, "push", false, "push the branch to the remote (fast-forward only, never forced)")
 	f.StringVar(&o.remote, "remote", "origin", "with a local --repo: the remote --push pushes to")
-	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or yaml (the promotion plan)")
 	f.BoolVar(&o.override.Freeze, "override-freeze", false, "promote into a tier a freeze holds (needs --reason)")
 	f.BoolVar(&o.override.Health, "ignore-health", false, "promote past what the tier below has proven on its clusters (needs --reason)")
 	f.StringVar(&o.override.Reason, "reason", "", "why a gate is overridden: recorded in a commit on the inventory's branch")
 	o.kube.add(cmd)
-	outputs(cmd, "text", "json", "yaml")
+	addOutputFlag(cmd, &o.output, " (json and yaml: the promotion plan)", "text", "json", "yaml")
 	cmd.ValidArgsFunction = firstArg(completeNames(tierNames))
 	return cmd
 }
 
 func (o *promoteOptions) validate() error {
-	switch o.output {
-	case "text", "json", "yaml":
-	default:
-		return fmt.Errorf("unknown output format %q (want text, json or yaml)", o.output)
-	}
 	o.local = isLocalRepo(o.repo.repo)
 	if !o.local && !o.push && !o.dryRun {
 		return errors.New("--repo is not a local directory: promote works on a temporary mirror of it, so it needs --push (or --dry-run)")

@@ -102,8 +102,7 @@ each ShopSet's given revision beside what its Application runs.
 	repo.add(cmd)
 	_ = cmd.MarkFlagRequired("repo")
 	kube.add(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml")
-	outputs(cmd, "text", "json", "yaml")
+	addOutputFlag(cmd, &output, "", "text", "json", "yaml")
 	cmd.ValidArgsFunction = firstArg(completeNames(tierNames))
 	return cmd
 }

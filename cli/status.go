@@ -36,9 +36,6 @@ rollout status has the detail); without access to them it says so and shows the 
   shopctl status --repo . -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "" && output != "text" && output != "json" && output != "yaml" {
-				return fmt.Errorf("unknown output format %q (want text, json or yaml)", output)
-			}
 			snap, r, cleanup, err := repo.snapshot(cmd.Context())
 			if err != nil {
 				return err
@@ -63,8 +60,7 @@ rollout status has the detail); without access to them it says so and shows the 
 	repo.add(cmd)
 	cmd.MarkFlagRequired("repo")
 	kube.add(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml")
-	outputs(cmd, "text", "json", "yaml")
+	addOutputFlag(cmd, &output, "", "text", "json", "yaml")
 	return cmd
 }
 

@@ -72,8 +72,7 @@ the policies/ of that revision, listing every failed render and policy violation
 	}
 	addInventoryFlag(cmd, &path)
 	repo.add(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format of a valid inventory's summary: text, json or yaml (problems go to stderr)")
-	outputs(cmd, "text", "json", "yaml")
+	addOutputFlag(cmd, &output, " (of a valid inventory's summary; problems go to stderr)", "text", "json", "yaml")
 	cmd.Flags().BoolVar(&renderAll, "render", false, "with --repo: render every ShopSet at its pinned revision and check the tier's policies")
 	cmd.MarkFlagsMutuallyExclusive("inventory", "repo")
 	return cmd
