@@ -102,6 +102,15 @@ func Command(env Env) *cobra.Command {
 		Long: `shopctl validates and lists the ShopSets of a shopsets.yaml inventory and renders any
 ShopSet's manifests exactly as Argo CD's shopset plugin does, so a person can review or
 apply by hand anything the platform does.`,
+		Example: `  # Check the inventory and list its ShopSets
+  shopctl validate
+  shopctl list -o wide
+
+  # Render a ShopSet as Argo CD does, straight from Git
+  shopctl render a-2 --repo https://git.example/platform.git
+
+  # Try it all on the bundled example platform
+  shopctl demo`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {

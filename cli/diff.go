@@ -65,10 +65,14 @@ removed ShopSets.
 ShopSet. After the diffs, the head side's ShopSets that changed (and every ShopSet of a
 tier whose revision moved) are checked against their tier's policies/: violations and
 warnings are listed, and a deny counts as trouble. The exit status is 0 without
-differences, 1 with differences, 2 on trouble, as for diff(1).
-
+differences, 1 with differences, 2 on trouble, as for diff(1).`,
+		Example: `  # A pull request to main: two revisions of the inventory
   shopctl diff --repo . --base main --head my-change
+
+  # A pull request to tier/dev, as a pull request comment
   shopctl diff --repo . --tier dev --base tier/dev --head my-dev-change -o markdown
+
+  # What shopctl promote beta would change
   shopctl diff --repo . --promote beta`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -30,12 +30,21 @@ func newList(env Env) *cobra.Command {
 With --repo it reads the inventory and the tier branches from Git the way the generator does,
 and -o json|yaml prints exactly the generator's parameter sets, pinned revisions included.
 --tier, --cluster and --configuration select, as the generator's filters do; -o name
-prints shopset/NAME lines for scripts.
-
+prints shopset/NAME lines for scripts.`,
+		Example: `  # Every ShopSet, grouped by tier, then cluster
   shopctl list
+
+  # The prod tier, with branches, revisions, failure domains and servers
   shopctl list --tier prod -o wide
+
+  # What the generator serves for cluster-a, pinned revisions included
   shopctl list --repo . --cluster cluster-a -o json
-  shopctl list --configuration staging -o name --no-headers`,
+
+  # Names only, for scripts
+  shopctl list --configuration staging -o name
+
+  # Count the ShopSets of two tiers
+  shopctl list --tier dev,beta --no-headers | wc -l`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var (

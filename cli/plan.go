@@ -24,9 +24,18 @@ func newPlan(env Env) *cobra.Command {
 clusters and ShopSets), how many shops each ShopSet serves and which shops are degraded
 (served by fewer failure domains than they ask for) or unserved (by no ShopSet at all: plan
 then exits 1). With --cordon or --down it shows which shops would move, from which ShopSets
-to which, and which would become degraded or unserved:
+to which, and which would become degraded or unserved.`,
+		Example: `  # The update order, placement, and degraded or unserved shops
+  shopctl plan
 
-  shopctl plan --cordon cluster-b`,
+  # What moves if cluster-b is cordoned for an upgrade
+  shopctl plan --cordon cluster-b
+
+  # What if cluster-a goes down while cluster-b is cordoned, as JSON
+  shopctl plan --down cluster-a --cordon cluster-b -o json
+
+  # The plan of the inventory at main in Git
+  shopctl plan --repo .`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			inv, err := loadInventory(cmd.Context(), path, &repo)

@@ -16,10 +16,15 @@ import (
 	"github.com/shopset/shopset/review"
 )
 
+const policyExample = `  # Test the policies of tier dev's branch
+  git worktree add /tmp/dev tier/dev
+  shopctl policy test --dir /tmp/dev`
+
 func newPolicy(env Env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "policy",
-		Short: "Work with the Rego policies of a tier checkout",
+		Use:     "policy",
+		Short:   "Work with the Rego policies of a tier checkout",
+		Example: policyExample,
 	}
 	var dir string
 	test := &cobra.Command{
@@ -29,11 +34,9 @@ func newPolicy(env Env) *cobra.Command {
 		Long: `test compiles the policies in ` + policy.Dir + `/ of the checkout at --dir with the same
 restrictions as a render (no http.send, opa.runtime or net.*) and runs their unit tests:
 the test_* rules, usually in *_test.rego files. It prints PASS, FAIL or ERROR per test
-and exits 1 if any test does not pass.
-
-  git worktree add /tmp/dev tier/dev
-  shopctl policy test --dir /tmp/dev`,
-		Args: cobra.NoArgs,
+and exits 1 if any test does not pass.`,
+		Example: policyExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runPolicyTests(cmd.Context(), env.Stdout, dir)
 		},

@@ -52,11 +52,18 @@ moves, an empty commit on the inventory's branch records what was overridden and
 (trailer Shopset-Promote-Override: TIER COMMIT), pushed with --push.
 
 It prints the argocd app diff commands that compare each affected Application's live
-state with the new revision; shopctl diff --promote TIER shows the same offline.
-
+state with the new revision; shopctl diff --promote TIER shows the same offline.`,
+		Example: `  # What promoting beta would do, changing nothing
   shopctl promote beta --repo . --dry-run
+
+  # Promote beta in the local repository and push it
   shopctl promote beta --repo . --push
-  shopctl promote prod --repo https://git.example/platform.git --to 3f2a1b4c5d6e --push`,
+
+  # Promote prod to a revision of beta-prod, from the repository's URL
+  shopctl promote prod --repo https://git.example/platform.git --to 3f2a1b4c5d6e --push
+
+  # Into a frozen tier, saying why
+  shopctl promote prod --repo . --override-freeze --reason "security fix for CVE-2026-1234" --push`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.tier = args[0]

@@ -30,10 +30,12 @@ be promoted into it (shopctl promote TIER), the commits held because they were p
 straight to the tier's branch, and the tier's ShopSets by cluster. A tier that a freeze
 holds says so. When a tier has a rollout, status also reads Argo CD's Applications with
 your kubeconfig and shows each tier's target, proven revision, waves and halt (shopctl
-rollout status has the detail); without access to them it says so and shows the rest.
-
+rollout status has the detail); without access to them it says so and shows the rest.`,
+		Example: `  # Every tier of the platform's repository
   shopctl status --repo https://git.example/platform.git
-  shopctl status --repo . -o json`,
+
+  # As JSON, with the rollouts read through another kubeconfig context
+  shopctl status --repo . --context prod-argocd -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			snap, r, cleanup, err := repo.snapshot(cmd.Context())

@@ -27,11 +27,21 @@ func newValidate(env Env) *cobra.Command {
 		Long: `validate checks an inventory and prints every problem with file, line and field.
 
 With --repo R it checks R's inventory at --revision (and --path) instead of a file, as the
-generator reads it: every tier branch it names must exist. With --render it also renders every ShopSet of R's inventory (at --revision) from
+generator reads it: every tier branch it names must exist. With --render it also renders
+every ShopSet of R's inventory (at --revision) from
 its tier's pinned revision, exactly as the plugin does, and checks the manifests against
-the policies/ of that revision, listing every failed render and policy violation:
+the policies/ of that revision, listing every failed render and policy violation.`,
+		Example: `  # Check shopsets.yaml in the current directory
+  shopctl validate
 
-  shopctl validate --render --repo .`,
+  # Check the inventory the generator would read: main, every tier branch it names pinned
+  shopctl validate --repo https://git.example/platform.git
+
+  # Also render every ShopSet at its pinned revision and check its tier's policies
+  shopctl validate --render --repo .
+
+  # The summary as JSON, for scripts
+  shopctl validate -f shopsets.yaml -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if renderAll {

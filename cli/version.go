@@ -14,9 +14,8 @@ func newVersion(env Env) *cobra.Command {
 		Use:   "version",
 		Short: "Print shopctl's version, commit and build date",
 		Long: `version prints the build of shopctl: its version, the commit it was built from and
-that commit's date, and the Go version.
-
-  shopctl version
+that commit's date, and the Go version.`,
+		Example: `  shopctl version
   shopctl version -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
