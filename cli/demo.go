@@ -89,6 +89,7 @@ it lists the ShopSets per tier and cluster with their pinned revisions
 		},
 	}
 	cmd.Flags().StringVar(&name, "shopset", "c-2", "the ShopSet to render")
+	_ = cmd.RegisterFlagCompletionFunc("shopset", exampleNames(shopSetNames))
 	cmd.Flags().StringVar(&keep, "keep", "", "build in this directory and keep it (default: a temporary directory, removed afterwards)")
 	return cmd
 }

@@ -93,6 +93,8 @@ differences, 1 with differences, 2 on trouble, as for diff(1).`,
 	f.IntVarP(&o.context, "unified", "U", 3, "lines of context around each change")
 	_ = cmd.MarkFlagRequired("repo")
 	outputs(cmd, "text", "markdown")
+	_ = cmd.RegisterFlagCompletionFunc("tier", completeNames(tierNames))
+	_ = cmd.RegisterFlagCompletionFunc("promote", completeNames(tierNames))
 	cmd.MarkFlagsRequiredTogether("base", "head")
 	cmd.MarkFlagsOneRequired("base", "promote")
 	for _, other := range []string{"base", "head", "tier"} {
