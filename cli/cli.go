@@ -22,6 +22,9 @@ type Env struct {
 	// others: main takes the process off the network with it (offline.Enforce). Tests
 	// share one process with other work and leave it nil, or record the call.
 	Isolate func(...offline.Option)
+	// StderrIsTerminal says Stderr is a terminal: long operations (validate --render,
+	// diff, fetching a repository's mirror) then show their progress there.
+	StderrIsTerminal bool
 }
 
 // troubleExit is the annotation of a command whose errors exit with a code other than 1

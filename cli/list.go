@@ -73,7 +73,7 @@ prints shopset/NAME lines for scripts.`,
 		},
 	}
 	addInventoryFlag(cmd, &path)
-	repo.add(cmd)
+	repo.add(cmd, env)
 	f := cmd.Flags()
 	f.BoolVar(&noHeaders, "no-headers", false, "with table and wide: print no header line")
 	f.StringSliceVar(&filter.tiers, "tier", nil, "only these tiers (repeatable, or comma-separated)")

@@ -56,7 +56,7 @@ to which, and which would become degraded or unserved.`,
 		},
 	}
 	addInventoryFlag(cmd, &path)
-	repo.add(cmd)
+	repo.add(cmd, env)
 	cmd.Flags().StringArrayVar(&whatIf.Cordon, "cordon", nil, "treat this cluster as cordoned (repeatable)")
 	cmd.Flags().StringArrayVar(&whatIf.Down, "down", nil, "treat this cluster as down (repeatable)")
 	_ = cmd.RegisterFlagCompletionFunc("cordon", completeNames(clusterNames))

@@ -161,7 +161,7 @@ type policyCheck struct {
 // differ, every ShopSet whose parameters as policies see them changed (a configuration's
 // maxMemoryLimit in the inventory) and every ShopSet of a tier whose revision moved (its
 // policies may have): what the plugin would refuse once the change is merged.
-func checkHeadPolicies(ctx context.Context, trees *review.Trees, report *review.Report) []policyCheck {
+func checkHeadPolicies(ctx context.Context, trees *review.Trees, report *review.Report, progress *progress) []policyCheck {
 	inReport := map[string]bool{}
 	for _, s := range report.ShopSets {
 		if s.Head != nil {
@@ -187,6 +187,7 @@ func checkHeadPolicies(ctx context.Context, trees *review.Trees, report *review.
 				continue
 			}
 			c := policyCheck{name: s.Name, tier: s.Tier, cluster: s.Cluster}
+			progress.say("diff: checking %s against its tier's policies", s.Name)
 			tree, policies, err := commits.get(ctx, commit)
 			if err != nil {
 				c.err = fmt.Errorf("shopset %q: reading %s at %.12s: %w", s.Name, t.Branch, commit, err)

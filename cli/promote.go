@@ -73,7 +73,7 @@ state with the new revision; shopctl diff --promote TIER shows the same offline.
 			return o.run(cmd.Context(), env)
 		},
 	}
-	o.repo.add(cmd)
+	o.repo.add(cmd, env)
 	_ = cmd.MarkFlagRequired("repo")
 	f := cmd.Flags()
 	f.StringVar(&o.to, "to", "", "promote to this revision of the tier below (default: its pinned revision)")

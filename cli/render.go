@@ -69,7 +69,7 @@ and exemptions go to stderr.`,
 		},
 	}
 	addInventoryFlag(cmd, &o.path)
-	o.repo.add(cmd)
+	o.repo.add(cmd, env)
 	f := cmd.Flags()
 	f.StringVarP(&o.dir, "dir", "d", ".", "checkout of the ShopSet's tier branch")
 	f.BoolVar(&o.routing, "routing", false, "render the routing table ConfigMap instead of a ShopSet")

@@ -106,7 +106,7 @@ each ShopSet's given revision beside what its Application runs.`,
 			return rep.print(env.Stdout)
 		},
 	}
-	repo.add(cmd)
+	repo.add(cmd, env)
 	_ = cmd.MarkFlagRequired("repo")
 	kube.add(cmd)
 	addOutputFlag(cmd, &output, "", "text", "json", "yaml")
@@ -252,7 +252,7 @@ Degraded at the target halts the rollout again.`,
 			return o.run(cmd, env)
 		},
 	}
-	o.repo.add(cmd)
+	o.repo.add(cmd, env)
 	_ = cmd.MarkFlagRequired("repo")
 	o.kube.add(cmd)
 	f := cmd.Flags()

@@ -59,7 +59,7 @@ rollout status has the detail); without access to them it says so and shows the 
 			return printStatus(env.Stdout, tiers)
 		},
 	}
-	repo.add(cmd)
+	repo.add(cmd, env)
 	cmd.MarkFlagRequired("repo")
 	kube.add(cmd)
 	addOutputFlag(cmd, &output, "", "text", "json", "yaml")
