@@ -120,6 +120,7 @@ apply by hand anything the platform does.`,
 			isolate(env, cmd)
 		},
 	}
+	group(root)
 	// Like kubectl: a flag error says where to look.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nSee '%s --help'", err, c.CommandPath())

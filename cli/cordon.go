@@ -44,7 +44,7 @@ The shops that move are printed.`,
   shopctl uncordon cluster-b
   git commit -am "Uncordon cluster-b"`,
 		}[state],
-		Args: cobra.ExactArgs(1),
+		Args: oneName("cluster name", "shopctl "+use+" CLUSTER", false),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := os.ReadFile(path)
 			if err != nil {

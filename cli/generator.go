@@ -29,6 +29,7 @@ func newGenerator(env Env) *cobra.Command {
 		Short:   "The Argo CD ApplicationSet plugin generator",
 		Example: generatorExample,
 	}
+	group(cmd)
 	cfg := generator.Config{}
 	var listen, kubeconfig, argoNamespace string
 	serve := &cobra.Command{

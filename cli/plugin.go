@@ -19,6 +19,7 @@ func newPlugin(env Env) *cobra.Command {
 		Short:   "Argo CD Config Management Plugin commands (run by the sidecar)",
 		Example: pluginExample,
 	}
+	group(cmd)
 	cmd.AddCommand(&cobra.Command{
 		Use:         "generate",
 		Annotations: map[string]string{isolation: "network,exec"},

@@ -26,6 +26,7 @@ func newPolicy(env Env) *cobra.Command {
 		Short:   "Work with the Rego policies of a tier checkout",
 		Example: policyExample,
 	}
+	group(cmd)
 	var dir string
 	test := &cobra.Command{
 		Use:         "test",

@@ -64,7 +64,7 @@ state with the new revision; shopctl diff --promote TIER shows the same offline.
 
   # Into a frozen tier, saying why
   shopctl promote prod --repo . --override-freeze --reason "security fix for CVE-2026-1234" --push`,
-		Args: cobra.ExactArgs(1),
+		Args: oneName("tier name", "shopctl promote TIER", false),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.tier = args[0]
 			if err := o.validate(); err != nil {

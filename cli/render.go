@@ -57,7 +57,7 @@ and exemptions go to stderr.`,
 
   # The routing table of cluster-a
   shopctl render --routing --cluster cluster-a -f shopsets.yaml`,
-		Args: cobra.MaximumNArgs(1),
+		Args: oneName("ShopSet name", "shopctl render NAME", true),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				o.name = args[0]

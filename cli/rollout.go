@@ -33,6 +33,7 @@ has now, read with your kubeconfig.`,
   # Go on with a halted rollout once its cause is fixed
   shopctl rollout resume beta-prod --repo . --reason "the database migration finished" --push`,
 	}
+	group(cmd)
 	cmd.AddCommand(newRolloutStatus(env), newRolloutAction(env, rollout.Resume), newRolloutAction(env, rollout.Retry))
 	return cmd
 }
@@ -78,7 +79,7 @@ each ShopSet's given revision beside what its Application runs.`,
 
   # One tier as JSON, reading the Applications through another context
   shopctl rollout status beta-prod --repo . --context prod-argocd -o json`,
-		Args: cobra.MaximumNArgs(1),
+		Args: oneName("tier name", "shopctl rollout status [TIER]", true),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			snap, r, cleanup, err := repo.snapshot(ctx)
@@ -246,7 +247,7 @@ Degraded at the target halts the rollout again.`,
 
   # Record it on main and push it
   shopctl rollout ` + kind + ` beta-prod --repo . --reason "the database migration finished" --push`,
-		Args: cobra.ExactArgs(1),
+		Args: oneName("tier name", "shopctl rollout "+kind+" TIER", false),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.tier = args[0]
 			return o.run(cmd, env)
