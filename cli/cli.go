@@ -22,6 +22,9 @@ type Env struct {
 	// others: main takes the process off the network with it (offline.Enforce). Tests
 	// share one process with other work and leave it nil, or record the call.
 	Isolate func(...offline.Option)
+	// StderrIsTerminal says Stderr is a terminal: long operations (validate --render,
+	// diff, fetching a repository's mirror) then show their progress there.
+	StderrIsTerminal bool
 }
 
 // troubleExit is the annotation of a command whose errors exit with a code other than 1
@@ -102,12 +105,22 @@ func Command(env Env) *cobra.Command {
 		Long: `shopctl validates and lists the ShopSets of a shopsets.yaml inventory and renders any
 ShopSet's manifests exactly as Argo CD's shopset plugin does, so a person can review or
 apply by hand anything the platform does.`,
+		Example: `  # Check the inventory and list its ShopSets
+  shopctl validate
+  shopctl list -o wide
+
+  # Render a ShopSet as Argo CD does, straight from Git
+  shopctl render a-2 --repo https://git.example/platform.git
+
+  # Try it all on the bundled example platform
+  shopctl demo`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
 			isolate(env, cmd)
 		},
 	}
+	group(root)
 	// Like kubectl: a flag error says where to look.
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nSee '%s --help'", err, c.CommandPath())

@@ -1,24 +1,79 @@
 package cli
 
 import (
+	"context"
+	"errors"
+	"path"
+	"time"
+
 	"github.com/spf13/cobra"
 
+	"github.com/shopset/shopset/examples"
+	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/inventory"
 )
 
-// Shell completion reads the inventory file the command would read (-f, default
-// shopsets.yaml); with --repo it offers nothing rather than reach Git from a shell's tab.
+// Shell completion reads the inventory the command would read: -f (default
+// shopsets.yaml), or with a local --repo the inventory at --revision and --path from Git.
+// With a URL it offers nothing rather than reach the network from a shell's tab.
+
+// completionTimeout bounds reading a local repository for one tab.
+const completionTimeout = 5 * time.Second
 
 func completeNames(names func(*inventory.Inventory) []string) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-		if f := cmd.Flags().Lookup("repo"); f != nil && f.Value.String() != "" {
+		inv, err := completionInventory(cmd)
+		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		path := defaultInventory
-		if f := cmd.Flags().Lookup("inventory"); f != nil {
-			path = f.Value.String()
+		return names(inv), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+func completionInventory(cmd *cobra.Command) (*inventory.Inventory, error) {
+	value := func(name, def string) string {
+		if f := cmd.Flags().Lookup(name); f != nil {
+			return f.Value.String()
 		}
-		inv, err := inventory.Load(path)
+		return def
+	}
+	repo := value("repo", "")
+	if repo == "" {
+		return inventory.Load(value("inventory", defaultInventory))
+	}
+	if !isLocalRepo(repo) {
+		return nil, errNotLocal
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
+	defer cancel()
+	r, err := gitrepo.OpenLocal(repo)
+	if err != nil {
+		return nil, err
+	}
+	commit, err := r.ResolveCommit(ctx, value("revision", inventory.DefaultRevision))
+	if err != nil {
+		return nil, err
+	}
+	file := value("path", inventory.DefaultPath)
+	data, err := r.ReadFile(ctx, commit, file)
+	if err != nil {
+		return nil, err
+	}
+	return inventory.ParseFiles(file, data, func(name string) ([]byte, error) {
+		return r.ReadFile(ctx, commit, path.Join(path.Dir(file), name))
+	})
+}
+
+var errNotLocal = errors.New("--repo is not a local directory")
+
+// exampleNames completes from the bundled example platform, which demo builds.
+func exampleNames(names func(*inventory.Inventory) []string) cobra.CompletionFunc {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		inv, err := examples.Inventory()
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -68,7 +123,8 @@ func firstArg(f cobra.CompletionFunc) cobra.CompletionFunc {
 	}
 }
 
-// outputs completes -o with the formats a command takes.
+// outputs completes -o for a command that checks its formats itself (diff takes "md"
+// for markdown without offering it).
 func outputs(cmd *cobra.Command, formats ...string) {
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(formats, cobra.ShellCompDirectiveNoFileComp))
 }

@@ -26,10 +26,25 @@ func newCordon(env Env, use string, state inventory.ClusterState) *cobra.Command
 	cmd := &cobra.Command{
 		Use:   use + " CLUSTER",
 		Short: verb + " (edits shopsets.yaml)",
-		Long: verb + `. The inventory file is edited in place: only the cluster's state
-changes, comments and layout stay. Commit and open a pull request: Argo CD does the rest.
+		Long: verb + `.
+The inventory file is edited in place: only the cluster's state changes, comments and
+layout stay. Commit and open a pull request: Argo CD does the rest.
 The shops that move are printed.`,
-		Args: cobra.ExactArgs(1),
+		Example: map[inventory.ClusterState]string{
+			inventory.StateCordoned: `  # What would move, changing nothing
+  shopctl cordon cluster-b --dry-run
+
+  # Cordon it for an upgrade, then open a pull request
+  shopctl cordon cluster-b
+  git commit -am "Cordon cluster-b for its upgrade"`,
+			inventory.StateActive: `  # What would move back, changing nothing
+  shopctl uncordon cluster-b --dry-run
+
+  # Bring it back after the upgrade: shopsets.yaml is as it was before cordon
+  shopctl uncordon cluster-b
+  git commit -am "Uncordon cluster-b"`,
+		}[state],
+		Args: oneName("cluster name", "shopctl "+use+" CLUSTER", false),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := os.ReadFile(path)
 			if err != nil {

@@ -26,6 +26,12 @@ shopsets.yaml, one branch per tier), then runs what the generator and the plugin
 it lists the ShopSets per tier and cluster with their pinned revisions
 (shopctl list --repo) and renders one ShopSet at its tier's pinned revision
 (shopctl render --repo).`,
+		Example: `  # Build, list and render c-2 in a temporary directory
+  shopctl demo
+
+  # Render a-1 and keep the repository to try the other commands on
+  shopctl demo --shopset a-1 --keep /tmp/shopset-demo
+  shopctl status --repo /tmp/shopset-demo/repo`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir := keep
@@ -83,6 +89,7 @@ it lists the ShopSets per tier and cluster with their pinned revisions
 		},
 	}
 	cmd.Flags().StringVar(&name, "shopset", "c-2", "the ShopSet to render")
+	_ = cmd.RegisterFlagCompletionFunc("shopset", exampleNames(shopSetNames))
 	cmd.Flags().StringVar(&keep, "keep", "", "build in this directory and keep it (default: a temporary directory, removed afterwards)")
 	return cmd
 }

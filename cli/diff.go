@@ -65,10 +65,14 @@ removed ShopSets.
 ShopSet. After the diffs, the head side's ShopSets that changed (and every ShopSet of a
 tier whose revision moved) are checked against their tier's policies/: violations and
 warnings are listed, and a deny counts as trouble. The exit status is 0 without
-differences, 1 with differences, 2 on trouble, as for diff(1).
-
+differences, 1 with differences, 2 on trouble, as for diff(1).`,
+		Example: `  # A pull request to main: two revisions of the inventory
   shopctl diff --repo . --base main --head my-change
+
+  # A pull request to tier/dev, as a pull request comment
   shopctl diff --repo . --tier dev --base tier/dev --head my-dev-change -o markdown
+
+  # What shopctl promote beta would change
   shopctl diff --repo . --promote beta`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -78,7 +82,7 @@ differences, 1 with differences, 2 on trouble, as for diff(1).
 			return o.run(cmd.Context(), env)
 		},
 	}
-	o.repo.add(cmd)
+	o.repo.add(cmd, env)
 	f := cmd.Flags()
 	f.StringVar(&o.base, "base", "", "the revision the change starts from: of the inventory, or with --tier of that tier's branch")
 	f.StringVar(&o.head, "head", "", "the revision of the change")
@@ -89,6 +93,8 @@ differences, 1 with differences, 2 on trouble, as for diff(1).
 	f.IntVarP(&o.context, "unified", "U", 3, "lines of context around each change")
 	_ = cmd.MarkFlagRequired("repo")
 	outputs(cmd, "text", "markdown")
+	_ = cmd.RegisterFlagCompletionFunc("tier", completeNames(tierNames))
+	_ = cmd.RegisterFlagCompletionFunc("promote", completeNames(tierNames))
 	cmd.MarkFlagsRequiredTogether("base", "head")
 	cmd.MarkFlagsOneRequired("base", "promote")
 	for _, other := range []string{"base", "head", "tier"} {
@@ -119,7 +125,9 @@ func (o *diffOptions) run(ctx context.Context, env Env) error {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(1 << 30))
 
-	report, checks, err := o.compare(ctx)
+	progress := newProgress(env)
+	report, checks, err := o.compare(ctx, progress)
+	progress.clear()
 	if err != nil {
 		return err
 	}
@@ -148,12 +156,12 @@ func (o *diffOptions) run(ctx context.Context, env Env) error {
 }
 
 // compare works out both sides, compares them and checks the head side's policies.
-func (o *diffOptions) compare(ctx context.Context) (*review.Report, []policyCheck, error) {
+func (o *diffOptions) compare(ctx context.Context, progress *progress) (*review.Report, []policyCheck, error) {
 	repo, base, head, tier, promote, to, context := &o.repo, o.base, o.head, o.tier, o.promote, o.to, o.context
 	if context <= 0 {
 		context = -1 // none; review's zero value means its default
 	}
-	opts := review.Options{Context: context}
+	opts := review.Options{Context: context, Progress: func(step string) { progress.say("diff: %s", step) }}
 
 	var b, h review.Side
 	if promote == "" && tier == "" {
@@ -169,7 +177,7 @@ func (o *diffOptions) compare(ctx context.Context) (*review.Report, []policyChec
 		if h, err = review.InventorySide(ctx, r, head, repo.path); err != nil {
 			return nil, nil, fmt.Errorf("--head: %w", err)
 		}
-		return compareWithPolicies(ctx, r, b, h, opts)
+		return compareWithPolicies(ctx, r, b, h, opts, progress)
 	}
 
 	snap, r, cleanup, err := repo.snapshot(ctx)
@@ -200,16 +208,16 @@ func (o *diffOptions) compare(ctx context.Context) (*review.Report, []policyChec
 			return nil, nil, fmt.Errorf("--head: %w", err)
 		}
 	}
-	return compareWithPolicies(ctx, r, b, h, opts)
+	return compareWithPolicies(ctx, r, b, h, opts, progress)
 }
 
 // compareWithPolicies compares the two sides and checks the head side's policies: one
 // cache of trees serves both, and the check reads the renders the comparison made.
-func compareWithPolicies(ctx context.Context, r *gitrepo.Repo, b, h review.Side, opts review.Options) (*review.Report, []policyCheck, error) {
+func compareWithPolicies(ctx context.Context, r *gitrepo.Repo, b, h review.Side, opts review.Options, progress *progress) (*review.Report, []policyCheck, error) {
 	opts.Trees = review.NewTrees(r)
 	report, err := review.Compare(ctx, r, b, h, opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	return report, checkHeadPolicies(ctx, opts.Trees, report), nil
+	return report, checkHeadPolicies(ctx, opts.Trees, report, progress), nil
 }

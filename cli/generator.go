@@ -15,11 +15,21 @@ import (
 	"github.com/shopset/shopset/inventory"
 )
 
+const generatorExample = `  # Serve the platform's repository to Argo CD's plugin generator
+  shopctl generator serve --repo https://git.example/platform.git --token-file /var/run/shopset/token
+
+  # A private repository over SSH, refreshed on push webhooks
+  shopctl generator serve --repo git@git.example:platform.git --token-file /var/run/shopset/token \
+    --git-ssh-key-file /var/run/shopset/ssh/key --git-known-hosts-file /var/run/shopset/ssh/known_hosts \
+    --webhook-secret-file /var/run/shopset/webhook`
+
 func newGenerator(env Env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "generator",
-		Short: "The Argo CD ApplicationSet plugin generator",
+		Use:     "generator",
+		Short:   "The Argo CD ApplicationSet plugin generator",
+		Example: generatorExample,
 	}
+	group(cmd)
 	cfg := generator.Config{}
 	var listen, kubeconfig, argoNamespace string
 	serve := &cobra.Command{
@@ -36,7 +46,8 @@ It fails closed: a failure is never answered with an empty list. Endpoints:
   GET  /api/v1/status              snapshots, pinned revisions, held commits, errors (JSON)
   POST /api/webhook                GitHub and GitLab push events
   GET  /healthz, /readyz, /metrics`,
-		Args: cobra.NoArgs,
+		Example: generatorExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logger = slog.New(slog.NewJSONHandler(env.Stderr, nil))
 			restCfg, ok, err := argoapps.RESTConfig(kubeconfig, env.Getenv)

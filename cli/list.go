@@ -30,12 +30,21 @@ func newList(env Env) *cobra.Command {
 With --repo it reads the inventory and the tier branches from Git the way the generator does,
 and -o json|yaml prints exactly the generator's parameter sets, pinned revisions included.
 --tier, --cluster and --configuration select, as the generator's filters do; -o name
-prints shopset/NAME lines for scripts.
-
+prints shopset/NAME lines for scripts.`,
+		Example: `  # Every ShopSet, grouped by tier, then cluster
   shopctl list
+
+  # The prod tier, with branches, revisions, failure domains and servers
   shopctl list --tier prod -o wide
+
+  # What the generator serves for cluster-a, pinned revisions included
   shopctl list --repo . --cluster cluster-a -o json
-  shopctl list --configuration staging -o name --no-headers`,
+
+  # Names only, for scripts
+  shopctl list --configuration staging -o name
+
+  # Count the ShopSets of two tiers
+  shopctl list --tier dev,beta --no-headers | wc -l`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var (
@@ -64,9 +73,8 @@ prints shopset/NAME lines for scripts.
 		},
 	}
 	addInventoryFlag(cmd, &path)
-	repo.add(cmd)
+	repo.add(cmd, env)
 	f := cmd.Flags()
-	f.StringVarP(&output, "output", "o", "", "output format: table (default), wide, name, json or yaml")
 	f.BoolVar(&noHeaders, "no-headers", false, "with table and wide: print no header line")
 	f.StringSliceVar(&filter.tiers, "tier", nil, "only these tiers (repeatable, or comma-separated)")
 	f.StringSliceVar(&filter.clusters, "cluster", nil, "only these clusters")
@@ -75,7 +83,7 @@ prints shopset/NAME lines for scripts.
 	_ = cmd.RegisterFlagCompletionFunc("tier", completeNames(tierNames))
 	_ = cmd.RegisterFlagCompletionFunc("cluster", completeNames(clusterNames))
 	_ = cmd.RegisterFlagCompletionFunc("configuration", completeNames(configurationNames))
-	outputs(cmd, "table", "wide", "name", "json", "yaml")
+	addOutputFlag(cmd, &output, "", "table", "wide", "name", "json", "yaml")
 	return cmd
 }
 

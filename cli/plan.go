@@ -24,9 +24,18 @@ func newPlan(env Env) *cobra.Command {
 clusters and ShopSets), how many shops each ShopSet serves and which shops are degraded
 (served by fewer failure domains than they ask for) or unserved (by no ShopSet at all: plan
 then exits 1). With --cordon or --down it shows which shops would move, from which ShopSets
-to which, and which would become degraded or unserved:
+to which, and which would become degraded or unserved.`,
+		Example: `  # The update order, placement, and degraded or unserved shops
+  shopctl plan
 
-  shopctl plan --cordon cluster-b`,
+  # What moves if cluster-b is cordoned for an upgrade
+  shopctl plan --cordon cluster-b
+
+  # What if cluster-a goes down while cluster-b is cordoned, as JSON
+  shopctl plan --down cluster-a --cordon cluster-b -o json
+
+  # The plan of the inventory at main in Git
+  shopctl plan --repo .`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			inv, err := loadInventory(cmd.Context(), path, &repo)
@@ -47,13 +56,12 @@ to which, and which would become degraded or unserved:
 		},
 	}
 	addInventoryFlag(cmd, &path)
-	repo.add(cmd)
+	repo.add(cmd, env)
 	cmd.Flags().StringArrayVar(&whatIf.Cordon, "cordon", nil, "treat this cluster as cordoned (repeatable)")
 	cmd.Flags().StringArrayVar(&whatIf.Down, "down", nil, "treat this cluster as down (repeatable)")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: text (default), json or yaml")
 	_ = cmd.RegisterFlagCompletionFunc("cordon", completeNames(clusterNames))
 	_ = cmd.RegisterFlagCompletionFunc("down", completeNames(clusterNames))
-	outputs(cmd, "text", "json", "yaml")
+	addOutputFlag(cmd, &output, "", "text", "json", "yaml")
 	return cmd
 }
 
@@ -62,9 +70,6 @@ func printPlan(w io.Writer, output string, p *plan.Plan) error {
 	case "json", "yaml":
 		_, err := printStructured(w, output, p)
 		return err
-	case "", "text":
-	default:
-		return fmt.Errorf("unknown output format %q (want text, json or yaml)", output)
 	}
 	if p.WhatIf != nil {
 		fmt.Fprintf(w, "What if: cordoned %s, down %s\n\n", listOrNone(p.WhatIf.Cordon), listOrNone(p.WhatIf.Down))

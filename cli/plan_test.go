@@ -3,6 +3,8 @@ package cli_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -106,6 +108,87 @@ func TestCordonBadInput(t *testing.T) {
 			after, err := os.ReadFile(path)
 			require.NoError(t, err)
 			assert.Equal(t, string(original), string(after), "nothing written")
+		})
+	}
+}
+
+// cordon and uncordon say when they change nothing, and then leave the file as it was.
+func TestCordonNothingChanged(t *testing.T) {
+	original, err := os.ReadFile(exampleInventory)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name  string
+		setup []string // run first, and must succeed
+		args  []string
+		want  string // the first line of stdout
+	}{
+		{"cordon a cordoned cluster", []string{"cordon", "cluster-b"}, []string{"cordon", "cluster-b"},
+			"shopsets.yaml: cluster cluster-b is already cordoned: nothing changed"},
+		{"uncordon an active cluster", nil, []string{"uncordon", "cluster-b"},
+			"shopsets.yaml: cluster cluster-b is already active: nothing changed"},
+		{"cordon --dry-run", nil, []string{"cordon", "cluster-b", "--dry-run"},
+			"shopsets.yaml: cluster cluster-b would be cordoned (dry run: nothing changed)"},
+		{"uncordon --dry-run", []string{"cordon", "cluster-b"}, []string{"uncordon", "cluster-b", "--dry-run"},
+			"shopsets.yaml: cluster cluster-b would be active (dry run: nothing changed)"},
+		{"cordon --dry-run of a cordoned cluster", []string{"cordon", "cluster-b"}, []string{"cordon", "cluster-b", "--dry-run"},
+			"shopsets.yaml: cluster cluster-b is already cordoned: nothing changed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			require.NoError(t, os.WriteFile("shopsets.yaml", original, 0o644))
+			if tc.setup != nil {
+				r := run(t, nil, tc.setup...)
+				require.Equal(t, 0, r.code, r.stderr)
+			}
+			before, err := os.ReadFile("shopsets.yaml")
+			require.NoError(t, err)
+			r := run(t, nil, tc.args...)
+			require.Equal(t, 0, r.code, r.stderr)
+			first, _, _ := strings.Cut(r.stdout, "\n")
+			assert.Equal(t, tc.want, first)
+			after, err := os.ReadFile("shopsets.yaml")
+			require.NoError(t, err)
+			assert.Equal(t, string(before), string(after), "nothing written")
+		})
+	}
+}
+
+// Shops that no ShopSet serves are unserved, listed apart from degraded ones, and the plan
+// exits 1 whether the inventory itself or a what-if leaves them so.
+func TestPlanUnserved(t *testing.T) {
+	original, err := os.ReadFile(exampleInventory)
+	require.NoError(t, err)
+	downInFile := strings.NewReplacer("    failureDomain: onprem-a\n", "    failureDomain: onprem-a\n    state: down\n",
+		"    failureDomain: cloud-eks\n", "    failureDomain: cloud-eks\n    state: cordoned\n").Replace(string(original))
+	require.NotEqual(t, string(original), downInFile)
+	for _, tc := range []struct {
+		name      string
+		inventory string
+		args      []string
+		unserved  string // "" when every shop is served
+	}{
+		{"all served", string(original), nil, ""},
+		{"down and cordoned in the file", downInFile, nil, "grault.shop.example"},
+		{"down and cordoned by what-if", string(original), []string{"--down", "cluster-a", "--cordon", "cluster-b"}, "grault.shop.example"},
+		{"as JSON", downInFile, []string{"-o", "json"}, "grault.shop.example"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := inventoryFile(t, tc.inventory)
+			r := run(t, nil, append([]string{"plan", "-f", path}, tc.args...)...)
+			if tc.unserved == "" {
+				assert.Equal(t, 0, r.code, r.stderr)
+				assert.NotContains(t, r.stdout, "UNSERVED")
+				return
+			}
+			assert.Equal(t, 1, r.code)
+			assert.Equal(t, "error: 1 shop no ShopSet would serve: "+tc.unserved+"\n", r.stderr)
+			if slices.Contains(tc.args, "json") {
+				assert.Contains(t, r.stdout, "\"unserved\": [\n    \""+tc.unserved+"\"\n  ]")
+			} else {
+				assert.Contains(t, r.stdout, "\nUNSERVED SHOPS: "+tc.unserved+"\n")
+				degraded, _, _ := strings.Cut(r.stdout[strings.Index(r.stdout, "DEGRADED SHOPS:"):], "\n")
+				assert.NotContains(t, degraded, tc.unserved, "unserved is not degraded")
+			}
 		})
 	}
 }

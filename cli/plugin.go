@@ -8,11 +8,18 @@ import (
 	"github.com/shopset/shopset/plugin"
 )
 
+const pluginExample = `  # What the sidecar runs, by hand, in a checkout of a ShopSet's tier branch
+  ARGOCD_ENV_SHOPSET_NAME=a-1 ARGOCD_ENV_SHOPSET_TIER=beta-prod \
+    ARGOCD_ENV_SHOPSET_CONFIGURATION=production ARGOCD_ENV_SHOPSET_CLUSTER=cluster-a \
+    shopctl plugin generate`
+
 func newPlugin(env Env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "plugin",
-		Short: "Argo CD Config Management Plugin commands (run by the sidecar)",
+		Use:     "plugin",
+		Short:   "Argo CD Config Management Plugin commands (run by the sidecar)",
+		Example: pluginExample,
 	}
+	group(cmd)
 	cmd.AddCommand(&cobra.Command{
 		Use:         "generate",
 		Annotations: map[string]string{isolation: "network,exec"},
@@ -37,7 +44,8 @@ object fails the render.
 
 Argo CD passes plugin env as ARGOCD_ENV_<name> and parameters as ARGOCD_APP_PARAMETERS;
 nothing else of the environment is read. Manifests go to stdout only on success.`,
-		Args: cobra.NoArgs,
+		Example: pluginExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// One render, then exit: collecting garbage would cost more than it frees. The
 			// soft limit still collects before a sidecar's memory limit is reached.

@@ -16,11 +16,17 @@ import (
 	"github.com/shopset/shopset/review"
 )
 
+const policyExample = `  # Test the policies of tier dev's branch
+  git worktree add /tmp/dev tier/dev
+  shopctl policy test --dir /tmp/dev`
+
 func newPolicy(env Env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "policy",
-		Short: "Work with the Rego policies of a tier checkout",
+		Use:     "policy",
+		Short:   "Work with the Rego policies of a tier checkout",
+		Example: policyExample,
 	}
+	group(cmd)
 	var dir string
 	test := &cobra.Command{
 		Use:         "test",
@@ -29,11 +35,9 @@ func newPolicy(env Env) *cobra.Command {
 		Long: `test compiles the policies in ` + policy.Dir + `/ of the checkout at --dir with the same
 restrictions as a render (no http.send, opa.runtime or net.*) and runs their unit tests:
 the test_* rules, usually in *_test.rego files. It prints PASS, FAIL or ERROR per test
-and exits 1 if any test does not pass.
-
-  git worktree add /tmp/dev tier/dev
-  shopctl policy test --dir /tmp/dev`,
-		Args: cobra.NoArgs,
+and exits 1 if any test does not pass.`,
+		Example: policyExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runPolicyTests(cmd.Context(), env.Stdout, dir)
 		},
@@ -158,7 +162,7 @@ type policyCheck struct {
 // differ, every ShopSet whose parameters as policies see them changed (a configuration's
 // maxMemoryLimit in the inventory) and every ShopSet of a tier whose revision moved (its
 // policies may have): what the plugin would refuse once the change is merged.
-func checkHeadPolicies(ctx context.Context, trees *review.Trees, report *review.Report) []policyCheck {
+func checkHeadPolicies(ctx context.Context, trees *review.Trees, report *review.Report, progress *progress) []policyCheck {
 	inReport := map[string]bool{}
 	for _, s := range report.ShopSets {
 		if s.Head != nil {
@@ -184,6 +188,7 @@ func checkHeadPolicies(ctx context.Context, trees *review.Trees, report *review.
 				continue
 			}
 			c := policyCheck{name: s.Name, tier: s.Tier, cluster: s.Cluster}
+			progress.say("diff: checking %s against its tier's policies", s.Name)
 			tree, policies, err := commits.get(ctx, commit)
 			if err != nil {
 				c.err = fmt.Errorf("shopset %q: reading %s at %.12s: %w", s.Name, t.Branch, commit, err)

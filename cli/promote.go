@@ -52,12 +52,19 @@ moves, an empty commit on the inventory's branch records what was overridden and
 (trailer Shopset-Promote-Override: TIER COMMIT), pushed with --push.
 
 It prints the argocd app diff commands that compare each affected Application's live
-state with the new revision; shopctl diff --promote TIER shows the same offline.
-
+state with the new revision; shopctl diff --promote TIER shows the same offline.`,
+		Example: `  # What promoting beta would do, changing nothing
   shopctl promote beta --repo . --dry-run
+
+  # Promote beta in the local repository and push it
   shopctl promote beta --repo . --push
-  shopctl promote prod --repo https://git.example/platform.git --to 3f2a1b4c5d6e --push`,
-		Args: cobra.ExactArgs(1),
+
+  # Promote prod to a revision of beta-prod, from the repository's URL
+  shopctl promote prod --repo https://git.example/platform.git --to 3f2a1b4c5d6e --push
+
+  # Into a frozen tier, saying why
+  shopctl promote prod --repo . --override-freeze --reason "security fix for CVE-2026-1234" --push`,
+		Args: oneName("tier name", "shopctl promote TIER", false),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.tier = args[0]
 			if err := o.validate(); err != nil {
@@ -66,29 +73,23 @@ state with the new revision; shopctl diff --promote TIER shows the same offline.
 			return o.run(cmd.Context(), env)
 		},
 	}
-	o.repo.add(cmd)
+	o.repo.add(cmd, env)
 	_ = cmd.MarkFlagRequired("repo")
 	f := cmd.Flags()
 	f.StringVar(&o.to, "to", "", "promote to this revision of the tier below (default: its pinned revision)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "show what would change and change nothing")
 	f.BoolVar(&o.push, "push", false, "push the branch to the remote (fast-forward only, never forced)")
 	f.StringVar(&o.remote, "remote", "origin", "with a local --repo: the remote --push pushes to")
-	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or yaml (the promotion plan)")
 	f.BoolVar(&o.override.Freeze, "override-freeze", false, "promote into a tier a freeze holds (needs --reason)")
 	f.BoolVar(&o.override.Health, "ignore-health", false, "promote past what the tier below has proven on its clusters (needs --reason)")
 	f.StringVar(&o.override.Reason, "reason", "", "why a gate is overridden: recorded in a commit on the inventory's branch")
 	o.kube.add(cmd)
-	outputs(cmd, "text", "json", "yaml")
+	addOutputFlag(cmd, &o.output, " (json and yaml: the promotion plan)", "text", "json", "yaml")
 	cmd.ValidArgsFunction = firstArg(completeNames(tierNames))
 	return cmd
 }
 
 func (o *promoteOptions) validate() error {
-	switch o.output {
-	case "text", "json", "yaml":
-	default:
-		return fmt.Errorf("unknown output format %q (want text, json or yaml)", o.output)
-	}
 	o.local = isLocalRepo(o.repo.repo)
 	if !o.local && !o.push && !o.dryRun {
 		return errors.New("--repo is not a local directory: promote works on a temporary mirror of it, so it needs --push (or --dry-run)")

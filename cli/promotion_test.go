@@ -212,7 +212,7 @@ func TestPromoteRefuses(t *testing.T) {
 			}},
 		{name: "missing TIER",
 			args: func(p *remotePlatform) []string { return []string{"--repo", p.clone.Dir} },
-			want: func(*remotePlatform) string { return "error: accepts 1 arg(s), received 0" }},
+			want: func(*remotePlatform) string { return "error: a tier name is required: shopctl promote TIER" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newRemotePlatform(t)

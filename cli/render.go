@@ -34,25 +34,30 @@ func newRender(env Env) *cobra.Command {
 		Short:       "Render a ShopSet's manifests from a checkout of its tier branch",
 		Long: `Render prints the manifests of ShopSet NAME, byte for byte what Argo CD's shopset
 plugin gives for its Application, from a checkout of the ShopSet's tier branch (--dir).
-Pipe it to kubectl to review or apply by hand:
-
-  git worktree add /tmp/prod tier/prod
-  shopctl render a-2 --dir /tmp/prod | kubectl diff -f -
+Pipe it to kubectl to review or apply by hand.
 
 With --repo it reads the inventory at --revision and the ShopSet's tier content at its
-pinned revision from Git, exactly as the generator and the plugin do:
-
-  shopctl render a-2 --repo https://git.example/platform.git | kubectl apply --server-side -f -
+pinned revision from Git, exactly as the generator and the plugin do.
 
 With --routing it renders the routing table (a ConfigMap) for --cluster instead, as the
-plugin does for a routing Application:
-
-  shopctl render --routing --cluster cluster-a -f shopsets.yaml
+plugin does for a routing Application.
 
 When the tier content has policies/, the manifests are checked as the plugin checks them:
 a deny fails the render with every violation listed and prints no manifests; warnings
 and exemptions go to stderr.`,
-		Args: cobra.MaximumNArgs(1),
+		Example: `  # From a checkout of the ShopSet's tier branch, compared with the cluster
+  git worktree add /tmp/prod tier/prod
+  shopctl render a-2 --dir /tmp/prod | kubectl diff -f -
+
+  # Straight from Git, as Argo CD renders it, applied by hand during an outage
+  shopctl render a-2 --repo https://git.example/platform.git | kubectl apply --server-side -f -
+
+  # The kustomization synthesised for the ShopSet
+  shopctl render a-2 --overlay
+
+  # The routing table of cluster-a
+  shopctl render --routing --cluster cluster-a -f shopsets.yaml`,
+		Args: oneName("ShopSet name", "shopctl render NAME", true),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				o.name = args[0]
@@ -64,7 +69,7 @@ and exemptions go to stderr.`,
 		},
 	}
 	addInventoryFlag(cmd, &o.path)
-	o.repo.add(cmd)
+	o.repo.add(cmd, env)
 	f := cmd.Flags()
 	f.StringVarP(&o.dir, "dir", "d", ".", "checkout of the ShopSet's tier branch")
 	f.BoolVar(&o.routing, "routing", false, "render the routing table ConfigMap instead of a ShopSet")

@@ -20,7 +20,7 @@ func TestRenderArguments(t *testing.T) {
 			"error: --routing renders a cluster's routing table, not a ShopSet: drop \"a-1\" (shopctl render --routing --cluster C)\n"},
 		{[]string{"render", "a-1", "--cluster", "cluster-a", "-f", exampleInventory},
 			"error: --cluster goes with --routing; a ShopSet's cluster comes from the inventory\n"},
-		{[]string{"render", "a-1", "b-1"}, "error: accepts at most 1 arg(s), received 2\n"},
+		{[]string{"render", "a-1", "b-1"}, "error: one ShopSet name, not 2 (a-1 b-1): shopctl render NAME\n"},
 		{[]string{"render", "--routing", "--overlay", "--cluster", "c"},
 			"error: if any flags in the group [routing overlay] are set none of the others can be; [overlay routing] were all set\n"},
 	} {

@@ -17,9 +17,11 @@ import (
 type repoFlags struct {
 	repo, revision, path string
 	creds                gitrepo.Credentials
+	progress             *progress
 }
 
-func (f *repoFlags) add(cmd *cobra.Command) {
+func (f *repoFlags) add(cmd *cobra.Command, env Env) {
+	f.progress = newProgress(env)
 	fs := cmd.Flags()
 	fs.StringVar(&f.repo, "repo", "", "read the inventory and tier branches from this Git repository (a local path or a URL) instead of --inventory")
 	fs.StringVar(&f.revision, "revision", inventory.DefaultRevision, "with --repo: the inventory's revision")
@@ -75,7 +77,11 @@ func (f *repoFlags) open(ctx context.Context) (*gitrepo.Repo, func(), error) {
 		cleanup = func() { os.RemoveAll(dir) }
 		repo, err = gitrepo.OpenMirror(f.repo, dir, f.creds)
 		if err == nil {
+			// The whole history comes over the network: say so, or a large
+			// repository looks like a hang.
+			f.progress.say("fetching %s into a temporary mirror...", repoName(f.repo))
 			err = repo.Fetch(ctx)
+			f.progress.clear()
 		}
 	}
 	if err != nil {

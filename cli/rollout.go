@@ -27,7 +27,13 @@ shopsets.yaml: waves of one failure domain each, soaked before the next is relea
 halted (and rolled back, where the tier says so) when a ShopSet degrades. It decides
 exactly as the generator does, from the repository and the Applications that Argo CD
 has now, read with your kubeconfig.`,
+		Example: `  # Where every tier's rollout stands
+  shopctl rollout status --repo .
+
+  # Go on with a halted rollout once its cause is fixed
+  shopctl rollout resume beta-prod --repo . --reason "the database migration finished" --push`,
 	}
+	group(cmd)
 	cmd.AddCommand(newRolloutStatus(env), newRolloutAction(env, rollout.Resume), newRolloutAction(env, rollout.Retry))
 	return cmd
 }
@@ -67,11 +73,13 @@ func newRolloutStatus(env Env) *cobra.Command {
 (the pin held back to what the tier below has proven), the revision the tier has proven
 for the tier above, a freeze, each wave with its state (pending, released, soaking with
 the time left, done, halted), a halt with the ShopSet and Argo CD's health message, and
-each ShopSet's given revision beside what its Application runs.
-
+each ShopSet's given revision beside what its Application runs.`,
+		Example: `  # Every tier, from the repository's URL and the current kubeconfig context
   shopctl rollout status --repo https://git.example/platform.git
+
+  # One tier as JSON, reading the Applications through another context
   shopctl rollout status beta-prod --repo . --context prod-argocd -o json`,
-		Args: cobra.MaximumNArgs(1),
+		Args: oneName("tier name", "shopctl rollout status [TIER]", true),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			snap, r, cleanup, err := repo.snapshot(ctx)
@@ -99,11 +107,10 @@ each ShopSet's given revision beside what its Application runs.
 			return rep.print(env.Stdout)
 		},
 	}
-	repo.add(cmd)
+	repo.add(cmd, env)
 	_ = cmd.MarkFlagRequired("repo")
 	kube.add(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml")
-	outputs(cmd, "text", "json", "yaml")
+	addOutputFlag(cmd, &output, "", "text", "json", "yaml")
 	cmd.ValidArgsFunction = firstArg(completeNames(tierNames))
 	return cmd
 }
@@ -234,17 +241,19 @@ the halted wave getting the target again when its turn comes.`,
 It says what it will do first. The decision is a commit on the inventory's branch (by
 default main) with the trailer ` + map[string]string{rollout.Resume: snapshot.ResumeTrailer, rollout.Retry: snapshot.RetryTrailer}[kind] + `: TIER COMMIT, reviewed and
 shared like any change; every generator replica reads it from Git. A ShopSet that is still
-Degraded at the target halts the rollout again.
-
+Degraded at the target halts the rollout again.`,
+		Example: `  # What ` + kind + ` would do, changing nothing
   shopctl rollout ` + kind + ` beta-prod --repo . --dry-run
+
+  # Record it on main and push it
   shopctl rollout ` + kind + ` beta-prod --repo . --reason "the database migration finished" --push`,
-		Args: cobra.ExactArgs(1),
+		Args: oneName("tier name", "shopctl rollout "+kind+" TIER", false),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.tier = args[0]
 			return o.run(cmd, env)
 		},
 	}
-	o.repo.add(cmd)
+	o.repo.add(cmd, env)
 	_ = cmd.MarkFlagRequired("repo")
 	o.kube.add(cmd)
 	f := cmd.Flags()

@@ -30,15 +30,14 @@ be promoted into it (shopctl promote TIER), the commits held because they were p
 straight to the tier's branch, and the tier's ShopSets by cluster. A tier that a freeze
 holds says so. When a tier has a rollout, status also reads Argo CD's Applications with
 your kubeconfig and shows each tier's target, proven revision, waves and halt (shopctl
-rollout status has the detail); without access to them it says so and shows the rest.
-
+rollout status has the detail); without access to them it says so and shows the rest.`,
+		Example: `  # Every tier of the platform's repository
   shopctl status --repo https://git.example/platform.git
-  shopctl status --repo . -o json`,
+
+  # As JSON, with the rollouts read through another kubeconfig context
+  shopctl status --repo . --context prod-argocd -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "" && output != "text" && output != "json" && output != "yaml" {
-				return fmt.Errorf("unknown output format %q (want text, json or yaml)", output)
-			}
 			snap, r, cleanup, err := repo.snapshot(cmd.Context())
 			if err != nil {
 				return err
@@ -60,11 +59,10 @@ rollout status has the detail); without access to them it says so and shows the 
 			return printStatus(env.Stdout, tiers)
 		},
 	}
-	repo.add(cmd)
+	repo.add(cmd, env)
 	cmd.MarkFlagRequired("repo")
 	kube.add(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json or yaml")
-	outputs(cmd, "text", "json", "yaml")
+	addOutputFlag(cmd, &output, "", "text", "json", "yaml")
 	return cmd
 }
 

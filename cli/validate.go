@@ -27,18 +27,28 @@ func newValidate(env Env) *cobra.Command {
 		Long: `validate checks an inventory and prints every problem with file, line and field.
 
 With --repo R it checks R's inventory at --revision (and --path) instead of a file, as the
-generator reads it: every tier branch it names must exist. With --render it also renders every ShopSet of R's inventory (at --revision) from
+generator reads it: every tier branch it names must exist. With --render it also renders
+every ShopSet of R's inventory (at --revision) from
 its tier's pinned revision, exactly as the plugin does, and checks the manifests against
-the policies/ of that revision, listing every failed render and policy violation:
+the policies/ of that revision, listing every failed render and policy violation.`,
+		Example: `  # Check shopsets.yaml in the current directory
+  shopctl validate
 
-  shopctl validate --render --repo .`,
+  # Check the inventory the generator would read: main, every tier branch it names pinned
+  shopctl validate --repo https://git.example/platform.git
+
+  # Also render every ShopSet at its pinned revision and check its tier's policies
+  shopctl validate --render --repo .
+
+  # The summary as JSON, for scripts
+  shopctl validate -f shopsets.yaml -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if renderAll {
 				if repo.repo == "" {
 					return errors.New("--render needs --repo: ShopSets render from the tier branches in Git")
 				}
-				return validateRenders(cmd.Context(), env, &repo)
+				return validateRenders(cmd.Context(), env, &repo, output)
 			}
 			if repo.repo != "" {
 				// What the generator would serve: the inventory at --revision, and every
@@ -71,9 +81,8 @@ the policies/ of that revision, listing every failed render and policy violation
 		},
 	}
 	addInventoryFlag(cmd, &path)
-	repo.add(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format of a valid inventory's summary: text, json or yaml (problems go to stderr)")
-	outputs(cmd, "text", "json", "yaml")
+	repo.add(cmd, env)
+	addOutputFlag(cmd, &output, " (of a valid inventory's summary; problems go to stderr)", "text", "json", "yaml")
 	cmd.Flags().BoolVar(&renderAll, "render", false, "with --repo: render every ShopSet at its pinned revision and check the tier's policies")
 	cmd.MarkFlagsMutuallyExclusive("inventory", "repo")
 	return cmd
@@ -81,7 +90,7 @@ the policies/ of that revision, listing every failed render and policy violation
 
 // validateRenders renders every ShopSet of --repo at its tier's pinned revision and
 // checks the manifests against that revision's policies, reporting every problem.
-func validateRenders(ctx context.Context, env Env, f *repoFlags) error {
+func validateRenders(ctx context.Context, env Env, f *repoFlags, output string) error {
 	snap, repo, cleanup, err := f.snapshot(ctx)
 	if err != nil {
 		return err
@@ -89,7 +98,11 @@ func validateRenders(ctx context.Context, env Env, f *repoFlags) error {
 	defer cleanup()
 	var errs []error
 	commits := checkouts{trees: review.NewTrees(repo)}
-	for _, s := range snap.Inventory.ShopSets {
+	progress := newProgress(env)
+	defer progress.clear()
+	all := snap.Inventory.ShopSets
+	for i, s := range all {
+		progress.say("rendering %d/%d: %s", i+1, len(all), s.Name)
 		tier, _ := snap.Tier(s.Tier)
 		tree, policies, err := commits.get(ctx, tier.Pinned)
 		if err != nil {
@@ -97,17 +110,24 @@ func validateRenders(ctx context.Context, env Env, f *repoFlags) error {
 			continue
 		}
 		_, res, err := policies.render(ctx, tree, render.FromInventory(snap.Inventory, s))
+		progress.clear() // warnings go on lines of their own
 		res.Report(env.Stderr, s.Name)
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
+	progress.clear()
 	if len(errs) > 0 {
 		return problems(errs)
 	}
-	fmt.Fprintf(env.Stdout, "%s at %s: %d shopsets render and pass their tier's policies\n",
-		repoName(f.repo), f.revision, len(snap.Inventory.ShopSets))
-	return nil
+	v := summarize(snap.Inventory, f.path)
+	v.Repo, v.Revision, v.Commit, v.Rendered = repoName(f.repo), f.revision, snap.InventoryCommit, len(all)
+	if ok, err := printStructured(env.Stdout, output, v); ok {
+		return err
+	}
+	_, err = fmt.Fprintf(env.Stdout, "%s at %s: %d shopsets render and pass their tier's policies\n",
+		v.Repo, v.Revision, v.Rendered)
+	return err
 }
 
 // validity is validate's summary of a valid inventory.
@@ -122,6 +142,9 @@ type validity struct {
 	Configurations int    `json:"configurations"`
 	ShopSets       int    `json:"shopsets"`
 	Shops          int    `json:"shops"`
+	// Rendered counts the ShopSets that rendered and passed their tier's policies
+	// (validate --render).
+	Rendered int `json:"rendered,omitempty"`
 	// Warnings are what is valid but probably not meant (inventory.Warnings).
 	Warnings []string `json:"warnings,omitempty"`
 }

@@ -24,6 +24,12 @@ func TestValidateRepo(t *testing.T) {
 	assert.Contains(t, r.stdout, repo.Dir+": shopsets.yaml at main (")
 	assert.Contains(t, r.stdout, "): valid: 4 tiers, 3 clusters, 2 configurations, 9 shopsets, 10 shops\n")
 
+	// --render's summary as data, like validate's own.
+	r = run(t, nil, "validate", "--render", "--repo", repo.Dir, "-o", "json")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.JSONEq(t, `{"file":"shopsets.yaml","repo":"`+repo.Dir+`","revision":"main","commit":"`+repo.Branches["main"]+`",
+		"valid":true,"tiers":4,"clusters":3,"configurations":2,"shopsets":9,"shops":10,"rendered":9}`, r.stdout)
+
 	// main's inventory broken, a valid one in the working directory: --repo must say so.
 	g := gittest.Open(t, repo.Dir)
 	valid, err := os.ReadFile(exampleInventory)

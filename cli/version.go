@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -15,31 +14,24 @@ func newVersion(env Env) *cobra.Command {
 		Use:   "version",
 		Short: "Print shopctl's version, commit and build date",
 		Long: `version prints the build of shopctl: its version, the commit it was built from and
-that commit's date, and the Go version.
-
-  shopctl version
+that commit's date, and the Go version.`,
+		Example: `  shopctl version
   shopctl version -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			info := version.Get()
-			switch output {
-			case "json":
-				enc := json.NewEncoder(env.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(info)
-			case "", "text":
-				modified := ""
-				if info.Modified {
-					modified = " (modified)"
-				}
-				_, err := fmt.Fprintf(env.Stdout, "shopctl %s\ncommit %s%s\ndate %s\n%s\n",
-					info.Version, info.Commit, modified, info.Date, info.GoVersion)
+			if ok, err := printStructured(env.Stdout, output, info); ok {
 				return err
 			}
-			return fmt.Errorf("unknown output format %q (want text or json)", output)
+			modified := ""
+			if info.Modified {
+				modified = " (modified)"
+			}
+			_, err := fmt.Fprintf(env.Stdout, "shopctl %s\ncommit %s%s\ndate %s\n%s\n",
+				info.Version, info.Commit, modified, info.Date, info.GoVersion)
+			return err
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
-	outputs(cmd, "text", "json")
+	addOutputFlag(cmd, &output, "", "text", "json", "yaml")
 	return cmd
 }

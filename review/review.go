@@ -129,6 +129,9 @@ type Options struct {
 	Workers int
 	// Trees is the cache of trees to read through; nil means one of Compare's own.
 	Trees *Trees
+	// Progress, when set, is told each step of a long comparison as it starts, for a
+	// person watching a terminal.
+	Progress func(step string)
 }
 
 // movedShops lists the shops whose ShopSets differ between two placements.
@@ -247,6 +250,9 @@ func Compare(ctx context.Context, repo *gitrepo.Repo, base, head Side, opts Opti
 	}
 
 	report := &Report{Base: base, Head: head}
+	if opts.Progress != nil {
+		opts.Progress(fmt.Sprintf("comparing the inputs of %d ShopSets", len(names)))
+	}
 	var todo []string
 	for n := range names {
 		b, h := bs[n], hs[n]
@@ -290,6 +296,9 @@ func Compare(ctx context.Context, repo *gitrepo.Repo, base, head Side, opts Opti
 			index[x.key] = len(jobs)
 			jobs = append(jobs, render.Job{Checkout: tree, ShopSet: x.params})
 		}
+	}
+	if opts.Progress != nil {
+		opts.Progress(fmt.Sprintf("rendering the %d ShopSets whose inputs differ (%d renders)", len(todo), len(jobs)))
 	}
 	results := render.RenderAll(ctx, jobs, opts.Workers)
 	if err := ctx.Err(); err != nil {
