@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -9,10 +10,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/shopset/shopset/appsetrefresh"
 	"github.com/shopset/shopset/argoapps"
 	"github.com/shopset/shopset/generator"
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/inventory"
+	"github.com/shopset/shopset/version"
 )
 
 const generatorExample = `  # Serve the platform's repository to Argo CD's plugin generator
@@ -21,7 +24,13 @@ const generatorExample = `  # Serve the platform's repository to Argo CD's plugi
   # A private repository over SSH, refreshed on push webhooks
   shopctl generator serve --repo git@git.example:platform.git --token-file /var/run/shopset/token \
     --git-ssh-key-file /var/run/shopset/ssh/key --git-known-hosts-file /var/run/shopset/ssh/known_hosts \
-    --webhook-secret-file /var/run/shopset/webhook`
+    --webhook-secret-file /var/run/shopset/webhook
+
+  # Rollouts: read Argo CD's Applications, and have the ApplicationSet controller ask
+  # again as soon as a wave is released
+  shopctl generator serve --repo https://git.example/platform.git --token-file /var/run/shopset/token \
+    --applicationset-webhook http://argocd-applicationset-controller.argocd.svc:7000/api/webhook \
+    --applicationset-webhook-secret-file /var/run/shopset/appset-webhook/secret`
 
 func newGenerator(env Env) *cobra.Command {
 	cmd := &cobra.Command{
@@ -31,7 +40,7 @@ func newGenerator(env Env) *cobra.Command {
 	}
 	group(cmd)
 	cfg := generator.Config{}
-	var listen, kubeconfig, argoNamespace string
+	var listen, kubeconfig, argoNamespace, appsetWebhook, appsetWebhookSecret string
 	serve := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve ShopSets to Argo CD's plugin generator from the inventory in Git",
@@ -50,6 +59,15 @@ It fails closed: a failure is never answered with an empty list. Endpoints:
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logger = slog.New(slog.NewJSONHandler(env.Stderr, nil))
+			if appsetWebhook != "" {
+				n, err := appsetrefresh.New(appsetWebhook, appsetWebhookSecret, version.UserAgent())
+				if err != nil {
+					return err
+				}
+				cfg.Refresher = n
+			} else if appsetWebhookSecret != "" {
+				return errors.New("--applicationset-webhook-secret-file needs --applicationset-webhook")
+			}
 			restCfg, ok, err := argoapps.RESTConfig(kubeconfig, env.Getenv)
 			if err != nil {
 				return err
@@ -68,6 +86,9 @@ It fails closed: a failure is never answered with an empty list. Endpoints:
 				cancel()
 				cfg.Logger.Info("reading Argo CD's Applications: the tier rewind guard and rollouts are on", "namespace", argoNamespace, "synced", synced)
 			} else {
+				if cfg.Refresher != nil {
+					cfg.Logger.Warn("--applicationset-webhook has no effect without Kubernetes access: there are no rollouts to follow")
+				}
 				cfg.Logger.Warn("no Kubernetes access (not in a cluster, no --kubeconfig): the tier rewind guard and rollouts are off: every ShopSet takes its tier's pinned revision at once")
 			}
 			srv, err := generator.New(cfg)
@@ -86,6 +107,9 @@ It fails closed: a failure is never answered with an empty list. Endpoints:
 	f.StringVar(&listen, "listen", ":8080", "address to serve on")
 	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig to read Argo CD's Applications with (default: the pod's service account when in a cluster)")
 	f.StringVar(&argoNamespace, "argocd-namespace", "argocd", "namespace of Argo CD's Applications")
+	f.StringVar(&appsetWebhook, "applicationset-webhook", "",
+		"Argo CD's ApplicationSet webhook (e.g. http://argocd-applicationset-controller.argocd.svc:7000/api/webhook), sent a signed push event when a rollout's answer changes, so a wave follows at once")
+	f.StringVar(&appsetWebhookSecret, "applicationset-webhook-secret-file", "", "file holding Argo CD's GitHub webhook secret (webhook.github.secret in argocd-secret) to sign those events with")
 	f.StringArrayVar(&cfg.Repos, "repo", nil, "repository to serve, as Applications name it (repeatable; required)")
 	f.StringVar(&cfg.TokenFile, "token-file", "", "file holding the bearer token Argo CD sends (required)")
 	f.StringVar(&cfg.WebhookSecretFile, "webhook-secret-file", "", "file holding the push webhook secret (GitHub HMAC key, GitLab token); webhooks are refused without it")

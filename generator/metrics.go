@@ -75,6 +75,8 @@ var (
 		"1 when the snapshot served is an earlier good one because Git or the inventory failed.", []string{"repo", "revision", "path"}, nil)
 	descRefreshErrors = prometheus.NewDesc("shopset_generator_refresh_errors_total",
 		"Failed mirror refreshes.", []string{"repo"}, nil)
+	descAppSetRefreshes = prometheus.NewDesc("shopset_generator_appset_refreshes_total",
+		"Refresh events sent to Argo CD's ApplicationSet controller as rollouts' answers changed, by result.", []string{"repo", "result"}, nil)
 	descShopSets = prometheus.NewDesc("shopset_generator_shopsets",
 		"ShopSets served, per tier.", []string{"repo", "revision", "path", "tier"}, nil)
 	descHeld = prometheus.NewDesc("shopset_generator_held_commits",
@@ -110,6 +112,10 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, repo := range c.s.Status().Repositories {
 		ch <- prometheus.MustNewConstMetric(descRefreshErrors, prometheus.CounterValue, float64(repo.RefreshErrors), repo.URL)
+		if r := repo.AppSetRefresh; r != nil {
+			ch <- prometheus.MustNewConstMetric(descAppSetRefreshes, prometheus.CounterValue, float64(r.Sent), repo.URL, "sent")
+			ch <- prometheus.MustNewConstMetric(descAppSetRefreshes, prometheus.CounterValue, float64(r.Failed), repo.URL, "failed")
+		}
 		for _, v := range repo.Views {
 			if v.SnapshotBuilt == nil {
 				continue

@@ -71,21 +71,24 @@ func (r *rollouts) find(snap *snapshot.Snapshot) *rolled {
 }
 
 // put keeps d, never over a newer decision for the same snapshot: a wave a newer one
-// released must not be taken back, even for a moment.
-func (r *rollouts) put(d *rolled) {
+// released must not be taken back, even for a moment. changed reports that d answers
+// another revision than the decision it replaced for some ShopSet.
+func (r *rollouts) put(d *rolled) (changed bool) {
+	r.err = nil
 	switch {
 	case r.last != nil && r.last.snap == d.snap:
 		if d.madeAt.After(r.last.madeAt) {
-			r.last = d
+			changed, r.last = changedRevisions(r.last, d), d
 		}
 	case r.prev != nil && r.prev.snap == d.snap:
 		if d.madeAt.After(r.prev.madeAt) {
-			r.prev = d
+			changed, r.prev = changedRevisions(r.prev, d), d
 		}
 	default:
+		changed = changedRevisions(r.last, d)
 		r.prev, r.last = r.last, d
 	}
-	r.err = nil
+	return changed
 }
 
 // rolled returns the decision for snap, or nil when rollouts play no part: no
@@ -122,7 +125,9 @@ func (s *source) rolled(ctx context.Context, v *view, snap *snapshot.Snapshot) (
 		}
 		return nil, err
 	}
-	r.put(next)
+	if r.put(next) {
+		s.answerChanged()
+	}
 	return next, nil
 }
 
@@ -140,7 +145,9 @@ func (s *source) decideBuilt(ctx context.Context, v *view, snap *snapshot.Snapsh
 	}
 	v.rollouts.mu.Lock()
 	defer v.rollouts.mu.Unlock()
-	v.rollouts.put(d)
+	if v.rollouts.put(d) {
+		s.answerChanged()
+	}
 }
 
 // status is the decision for snap, if there is one.
@@ -170,8 +177,8 @@ func (s *source) redecide(v *view, snap *snapshot.Snapshot) {
 		s.log.Warn("rollouts not decided again: the last decision stands", "err", err)
 		return
 	}
-	if r.find(snap) != nil {
-		r.put(next)
+	if r.find(snap) != nil && r.put(next) {
+		s.answerChanged()
 	}
 }
 

@@ -292,11 +292,16 @@ func commitAt(t *testing.T, f *fixture, branch string, at time.Time, msg string)
 // (rollout, as YAML) and extra appended to the inventory, reading Applications from a
 // cluster in which every beta-prod and prod ShopSet has run the old revision (returned)
 // Healthy for an hour, on a clock that starts at 2026-12-02 12:00.
-func newRolloutFixture(t *testing.T, rollout, extra string) (*fixture, *clock, *cluster, string) {
+func newRolloutFixture(t *testing.T, rollout, extra string, tweaks ...func(*fixture)) (*fixture, *clock, *cluster, string) {
 	t.Helper()
 	clk := &clock{now: time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)}
 	state := &argoState{}
-	f := newFixtureWith(t, "file", func(f *fixture) { f.cfg.Applications, f.cfg.Now = state, clk.Now })
+	f := newFixtureWith(t, "file", func(f *fixture) {
+		f.cfg.Applications, f.cfg.Now = state, clk.Now
+		for _, tweak := range tweaks {
+			tweak(f)
+		}
+	})
 	c := &cluster{t: t, clock: clk, state: state, apps: map[string]argoapps.App{}}
 	inv := strings.Replace(f.inventory(t), "    branch: tier/beta-prod\n",
 		"    branch: tier/beta-prod\n    rollout: "+rollout+"\n", 1)

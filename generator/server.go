@@ -62,6 +62,11 @@ type Config struct {
 	// argoapps). nil, without Kubernetes access, turns off what needs it: the rewind
 	// guard and rollouts (every ShopSet then takes its tier's pin at once).
 	Applications Applications
+	// Refresher, when set with Applications, is told when a rollout's answer changes
+	// without a push (a wave released, a rollback), so that Argo CD asks again at once
+	// rather than at the ApplicationSet's next requeue; due decisions are then made in
+	// the background instead of at the next call.
+	Refresher Refresher
 	// Now is the clock rollouts read (soak, health timeout, freezes); time.Now when nil.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -210,6 +215,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { s.refreshLoop(ctx) })
+	if s.cfg.Refresher != nil && s.cfg.Applications != nil {
+		wg.Go(func() { s.decideLoop(ctx) })
+		for _, url := range s.order {
+			src := s.sources[url]
+			wg.Go(func() { s.appsetRefreshLoop(ctx, src) })
+		}
+		s.log.Info("rollouts: Argo CD's ApplicationSet controller is asked to refresh when an answer changes", "webhook", s.cfg.Refresher.URL())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("serving", "address", ln.Addr().String(), "repositories", len(s.order))

@@ -46,6 +46,10 @@ type source struct {
 	models        modelCache
 	// ancestry answers rollouts' questions of the mirror.
 	ancestry rollout.Ancestry
+	// refreshes has one element when a refresh event is to be sent (appsetrefresh.go);
+	// nil without a Refresher.
+	refreshes    chan struct{}
+	refreshState refreshState
 }
 
 type viewKey struct{ revision, path string }
@@ -78,8 +82,12 @@ func newSource(url string, cfg *Config, log *slog.Logger) (*source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &source{url: url, repo: repo, cfg: cfg, log: log.With("repo", url), views: map[viewKey]*view{},
-		ancestry: snapshot.Ancestry(repo)}, nil
+	src := &source{url: url, repo: repo, cfg: cfg, log: log.With("repo", url), views: map[viewKey]*view{},
+		ancestry: snapshot.Ancestry(repo)}
+	if cfg.Refresher != nil && cfg.Applications != nil {
+		src.refreshes = make(chan struct{}, 1)
+	}
+	return src, nil
 }
 
 // ensureFresh makes the mirror current with the remote at most once per RefCheckTTL

@@ -40,13 +40,26 @@ type TierRollout = rollout.TierPlan
 
 // RepoStatus is one served repository.
 type RepoStatus struct {
-	URL           string       `json:"url"`
-	LastChecked   *time.Time   `json:"lastChecked,omitempty"`
-	LastFetched   *time.Time   `json:"lastFetched,omitempty"`
-	LastError     string       `json:"lastError,omitempty"`
-	LastErrorAt   *time.Time   `json:"lastErrorAt,omitempty"`
-	RefreshErrors uint64       `json:"refreshErrors"`
-	Views         []ViewStatus `json:"views"`
+	URL           string     `json:"url"`
+	LastChecked   *time.Time `json:"lastChecked,omitempty"`
+	LastFetched   *time.Time `json:"lastFetched,omitempty"`
+	LastError     string     `json:"lastError,omitempty"`
+	LastErrorAt   *time.Time `json:"lastErrorAt,omitempty"`
+	RefreshErrors uint64     `json:"refreshErrors"`
+	// AppSetRefresh is set when the generator asks Argo CD's ApplicationSet controller to
+	// refresh as rollouts' answers change.
+	AppSetRefresh *AppSetRefreshStatus `json:"appsetRefresh,omitempty"`
+	Views         []ViewStatus         `json:"views"`
+}
+
+// AppSetRefreshStatus is what became of the refresh events sent for a repository.
+type AppSetRefreshStatus struct {
+	Webhook     string     `json:"webhook"`
+	Sent        uint64     `json:"sent"`
+	Failed      uint64     `json:"failed"`
+	LastSent    *time.Time `json:"lastSent,omitempty"`
+	LastError   string     `json:"lastError,omitempty"`
+	LastErrorAt *time.Time `json:"lastErrorAt,omitempty"`
 }
 
 // ViewStatus is one (revision, inventory path) of a repository.
@@ -131,6 +144,9 @@ func (s *Server) Status() Status {
 			views = append(views, v)
 		}
 		src.mu.Unlock()
+		if src.refreshes != nil {
+			rs.AppSetRefresh = src.refreshState.status(s.cfg.Refresher.URL())
+		}
 		slices.SortFunc(views, func(a, b *view) int {
 			if a.key.revision != b.key.revision {
 				return compare(a.key.revision, b.key.revision)
