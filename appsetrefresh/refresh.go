@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -39,9 +40,13 @@ type Notifier struct {
 	userAgent  string
 }
 
-// New checks the webhook URL (http or https, with a host) and that the secret file can
-// be read, so a wrong flag is an error at start-up rather than at the first rollout.
-// The secret is read again at every event: a rotated Secret takes effect.
+// New checks the webhook URL (http or https, with a host) and the secret file, so a
+// wrong flag is an error at start-up rather than at the first rollout.
+//
+// The secret file holds Argo CD's webhook.github.secret, mounted from argocd-secret as
+// an optional key: Argo CD checks signatures only when it has that secret, so a missing
+// or empty file means unsigned events, which such an Argo CD accepts. The file is read
+// again at every event: a secret set or rotated later takes effect.
 func New(webhookURL, secretFile, userAgent string) (*Notifier, error) {
 	u, err := url.Parse(webhookURL)
 	if err != nil {
@@ -64,11 +69,15 @@ func New(webhookURL, secretFile, userAgent string) (*Notifier, error) {
 // URL is the webhook the events go to.
 func (n *Notifier) URL() string { return n.url }
 
+// secret returns the key to sign with; nil when there is none (no file, or empty).
 func (n *Notifier) secret() ([]byte, error) {
 	if n.secretFile == "" {
-		return nil, errors.New("ApplicationSet webhook: a secret file is required (the value of webhook.github.secret in argocd-secret)")
+		return nil, nil
 	}
 	f, err := os.Open(n.secretFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ApplicationSet webhook secret: %w", err)
 	}
@@ -80,11 +89,7 @@ func (n *Notifier) secret() ([]byte, error) {
 	if len(b) > maxSecretBytes {
 		return nil, fmt.Errorf("ApplicationSet webhook secret %s: larger than %d bytes", n.secretFile, maxSecretBytes)
 	}
-	s := bytes.TrimSpace(b)
-	if len(s) == 0 {
-		return nil, fmt.Errorf("ApplicationSet webhook secret %s is empty", n.secretFile)
-	}
-	return s, nil
+	return bytes.TrimSpace(b), nil
 }
 
 // pushEvent is the part of GitHub's push event Argo CD's ApplicationSet webhook reads.
@@ -123,8 +128,6 @@ func (n *Notifier) Refresh(ctx context.Context, repoURL string) error {
 	if err != nil {
 		return err
 	}
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.url, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("ApplicationSet webhook: %w", err)
@@ -132,7 +135,11 @@ func (n *Notifier) Refresh(ctx context.Context, repoURL string) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-GitHub-Event", "push")
 	req.Header.Set("X-GitHub-Delivery", delivery())
-	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	if len(secret) > 0 {
+		mac := hmac.New(sha256.New, secret)
+		mac.Write(body)
+		req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	}
 	if n.userAgent != "" {
 		req.Header.Set("User-Agent", n.userAgent)
 	}
@@ -143,7 +150,11 @@ func (n *Notifier) Refresh(ctx context.Context, repoURL string) error {
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("ApplicationSet webhook %s: %s: %s", n.url, resp.Status, strings.TrimSpace(string(msg)))
+		hint := ""
+		if resp.StatusCode == http.StatusBadRequest {
+			hint = " (does the secret file hold webhook.github.secret of argocd-secret?)"
+		}
+		return fmt.Errorf("ApplicationSet webhook %s: %s: %s%s", n.url, resp.Status, strings.TrimSpace(string(msg)), hint)
 	}
 	return nil
 }

@@ -116,6 +116,7 @@ func TestRefreshWrongSecret(t *testing.T) {
 	err = n.Refresh(context.Background(), "https://git.shop.example/platform.git")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "400 Bad Request")
+	assert.Contains(t, err.Error(), "webhook.github.secret of argocd-secret")
 	// Give a wrongly accepted event the time to be handled before looking.
 	time.Sleep(200 * time.Millisecond)
 	assert.False(t, refreshed(t, fc, "shopsets"))
@@ -123,18 +124,14 @@ func TestRefreshWrongSecret(t *testing.T) {
 
 func TestNewBadInput(t *testing.T) {
 	good := secretFile(t, "s3cret")
-	empty := filepath.Join(t.TempDir(), "empty")
-	require.NoError(t, os.WriteFile(empty, []byte("\n"), 0o600))
 	big := filepath.Join(t.TempDir(), "big")
 	require.NoError(t, os.WriteFile(big, []byte(strings.Repeat("x", 5000)), 0o600))
 	for _, tc := range []struct{ url, secret, want string }{
 		{"argocd-applicationset-controller:7000", good, "want an http or https URL"},
 		{"ftp://argocd/api/webhook", good, "want an http or https URL"},
 		{"http://user:pw@argocd:7000/api/webhook", good, "the URL carries credentials"},
-		{"http://argocd:7000/api/webhook", "", "a secret file is required"},
-		{"http://argocd:7000/api/webhook", filepath.Join(t.TempDir(), "missing"), "no such file"},
-		{"http://argocd:7000/api/webhook", empty, "is empty"},
 		{"http://argocd:7000/api/webhook", big, "larger than 4096 bytes"},
+		{"http://argocd:7000/api/webhook", t.TempDir(), "is a directory"},
 	} {
 		_, err := appsetrefresh.New(tc.url, tc.secret, "")
 		require.Error(t, err, tc.url)
@@ -158,4 +155,27 @@ func TestRefreshUnreachable(t *testing.T) {
 	err = n.Refresh(ctx, "https://git.shop.example/platform.git")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "context deadline exceeded")
+}
+
+// Argo CD checks signatures only when it has a GitHub secret: without one (the optional
+// key absent, so no file, or an empty one) events go unsigned and are accepted; an Argo
+// CD that has one refuses them.
+func TestRefreshUnsigned(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing")
+	empty := filepath.Join(t.TempDir(), "empty")
+	require.NoError(t, os.WriteFile(empty, []byte("\n"), 0o600))
+	for _, file := range []string{"", missing, empty} {
+		srv, fc := argoCD(t, "")
+		n, err := appsetrefresh.New(srv.URL+"/api/webhook", file, "")
+		require.NoError(t, err)
+		require.NoError(t, n.Refresh(context.Background(), "https://git.shop.example/platform.git"))
+		require.Eventually(t, func() bool { return refreshed(t, fc, "shopsets") }, 10*time.Second, 10*time.Millisecond)
+	}
+	srv, fc := argoCD(t, "s3cret")
+	n, err := appsetrefresh.New(srv.URL+"/api/webhook", missing, "")
+	require.NoError(t, err)
+	err = n.Refresh(context.Background(), "https://git.shop.example/platform.git")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "400 Bad Request")
+	assert.False(t, refreshed(t, fc, "shopsets"))
 }

@@ -109,7 +109,7 @@ It fails closed: a failure is never answered with an empty list. Endpoints:
 	f.StringVar(&argoNamespace, "argocd-namespace", "argocd", "namespace of Argo CD's Applications")
 	f.StringVar(&appsetWebhook, "applicationset-webhook", "",
 		"Argo CD's ApplicationSet webhook (e.g. http://argocd-applicationset-controller.argocd.svc:7000/api/webhook), sent a signed push event when a rollout's answer changes, so a wave follows at once")
-	f.StringVar(&appsetWebhookSecret, "applicationset-webhook-secret-file", "", "file holding Argo CD's GitHub webhook secret (webhook.github.secret in argocd-secret) to sign those events with")
+	f.StringVar(&appsetWebhookSecret, "applicationset-webhook-secret-file", "", "file holding Argo CD's GitHub webhook secret (webhook.github.secret in argocd-secret) to sign those events with; while it is absent or empty they go unsigned, which an Argo CD without that secret accepts")
 	f.StringArrayVar(&cfg.Repos, "repo", nil, "repository to serve, as Applications name it (repeatable; required)")
 	f.StringVar(&cfg.TokenFile, "token-file", "", "file holding the bearer token Argo CD sends (required)")
 	f.StringVar(&cfg.WebhookSecretFile, "webhook-secret-file", "", "file holding the push webhook secret (GitHub HMAC key, GitLab token); webhooks are refused without it")

@@ -34,7 +34,12 @@ type argo struct {
 	bin        string // one binary; ARGOCD_BINARY_NAME picks the component
 	kubeconfig string
 	server     string // argocd-server, plaintext, authentication off
+	// appsetWebhook is the ApplicationSet controller's webhook URL.
+	appsetWebhook string
 }
+
+// appsetWebhookSecret is Argo CD's GitHub webhook secret (webhook.github.secret).
+const appsetWebhookSecret = "e2e-appset-webhook"
 
 // installation is what shopset's manifests/ install, built with Kustomize's own engine.
 type installation struct {
@@ -99,7 +104,7 @@ func (s *suite) installArgoCD(ctx context.Context, version string, home *cluster
 	// What argocd-server would set on first start; a field manager of its own, so a
 	// later apply of other keys of argocd-secret leaves it alone.
 	require.NoError(s.t, home.apply(ctx, "argocd-server", secret("argocd", "argocd-secret", nil,
-		map[string]string{"server.secretkey": "e2e-server-secret-key"})))
+		map[string]string{"server.secretkey": "e2e-server-secret-key", "webhook.github.secret": appsetWebhookSecret})))
 	project := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
 		"metadata": map[string]any{"name": "default", "namespace": "argocd"},
@@ -183,9 +188,10 @@ func (s *suite) startArgoCD(version string, home *cluster, redis string, in inst
 		"--metrics-port", strconv.Itoa(ctrlMetrics), "--status-processors", "4", "--operation-processors", "4",
 		"--loglevel", "info")
 
-	setMetrics := freePort(s.t)
+	setMetrics, setWebhook := freePort(s.t), freePort(s.t)
+	a.appsetWebhook = "http://" + addr(setWebhook) + "/api/webhook"
 	s.start("argocd-applicationset-controller", a.bin, []string{"ARGOCD_BINARY_NAME=argocd-applicationset-controller", kube},
-		"--metrics-addr", addr(setMetrics), "--probe-addr", addr(freePort(s.t)), "--webhook-addr", addr(freePort(s.t)),
+		"--metrics-addr", addr(setMetrics), "--probe-addr", addr(freePort(s.t)), "--webhook-addr", addr(setWebhook),
 		"--argocd-repo-server", repoServer, "--repo-server-plaintext", "--loglevel", "info")
 
 	serverPort := freePort(s.t)
@@ -218,7 +224,7 @@ func (a *argo) cli(ctx context.Context, s *suite, args ...string) (string, error
 //
 // kubeconfig authenticates as the generator's ServiceAccount (manifests/'s RBAC), which
 // in a cluster the pod's own token does: it reads the Applications with it.
-func (s *suite) startGenerator(in installation, repoURL, kubeconfig string) (baseURL, token string) {
+func (s *suite) startGenerator(in installation, a *argo, repoURL, kubeconfig string) (baseURL, token string) {
 	s.t.Helper()
 	dep := in.find("Deployment", "shopset-generator")
 	require.NotNil(s.t, dep, "manifests/ has no Deployment shopset-generator")
@@ -229,13 +235,16 @@ func (s *suite) startGenerator(in installation, repoURL, kubeconfig string) (bas
 	token = "e2e-generator-token"
 	require.NoError(s.t, os.WriteFile(s.path("generator-token"), []byte(token+"\n"), 0o600))
 	require.NoError(s.t, os.WriteFile(s.path("generator-webhook-secret"), []byte("e2e-webhook\n"), 0o600))
+	require.NoError(s.t, os.WriteFile(s.path("argocd-webhook-secret"), []byte(appsetWebhookSecret), 0o600))
 	port := freePort(s.t)
 	local := map[string]string{
-		"--listen":              addr(port),
-		"--repo":                repoURL,
-		"--token-file":          s.path("generator-token"),
-		"--webhook-secret-file": s.path("generator-webhook-secret"),
-		"--cache-dir":           s.path("generator-cache"),
+		"--listen":                             addr(port),
+		"--repo":                               repoURL,
+		"--token-file":                         s.path("generator-token"),
+		"--webhook-secret-file":                s.path("generator-webhook-secret"),
+		"--cache-dir":                          s.path("generator-cache"),
+		"--applicationset-webhook":             a.appsetWebhook,
+		"--applicationset-webhook-secret-file": s.path("argocd-webhook-secret"),
 	}
 	var args []string
 	for _, a := range manifestArgs {

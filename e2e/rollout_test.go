@@ -30,8 +30,9 @@ const (
 	rolloutSoak          = 15 * time.Second
 	rolloutHealthTimeout = 30 * time.Second
 	// appSetRequeue is how often the ApplicationSet asks the generator without being
-	// told to: a wave is released at most this long after the one before has soaked.
-	appSetRequeue = 5
+	// told to. The generator tells Argo CD's ApplicationSet controller (its webhook) when
+	// a wave is released, so a wave follows within seconds, well before a requeue.
+	appSetRequeue = 30
 )
 
 // appState is what the rollout step reads of one Application.
@@ -145,7 +146,8 @@ func (p *platform) rollouts(ctx context.Context) {
 		return true, ""
 	})
 
-	// The ApplicationSet asks every few seconds, as a rollout needs.
+	// The ApplicationSet asks on its own only every appSetRequeue seconds: what follows
+	// faster is the generator's refresh events.
 	patch := fmt.Sprintf(`[{"op":"replace","path":"/spec/generators/0/plugin/requeueAfterSeconds","value":%d}]`, appSetRequeue)
 	_, err := p.home.dyn.Resource(gvrApplicationSet).Namespace("argocd").Patch(ctx, "shopsets", types.JSONPatchType, []byte(patch), metav1.PatchOptions{})
 	require.NoError(t, err)
@@ -194,6 +196,15 @@ func (p *platform) rollouts(ctx context.Context) {
 		t.Logf("wave %d (%s): soaked at %s, wave %d (%s) retargeted %.1fs later",
 			k, waves[k-1].FailureDomain, soaked.Format(time.TimeOnly), k+1, waves[k].FailureDomain, given[this].Sub(soaked).Seconds())
 	}
+	// The waves followed because the generator told Argo CD, and Argo CD took it.
+	for _, r := range p.generatorStatus(ctx).Repositories {
+		require.NotNil(t, r.AppSetRefresh, "refresh events are on")
+		assert.Positive(t, r.AppSetRefresh.Sent, "refresh events sent")
+		assert.Zero(t, r.AppSetRefresh.Failed, "refresh events refused: %s", r.AppSetRefresh.LastError)
+	}
+	controllerLog, err := os.ReadFile(p.s.path("logs", "argocd-applicationset-controller.log"))
+	require.NoError(t, err)
+	assert.Contains(t, string(controllerLog), "refresh ApplicationSet argocd/shopsets from webhook")
 	p.s.eventually(time.Minute, "beta-prod to prove the release", func() (bool, string) {
 		r := p.rolloutStatus(ctx, rolloutTier)
 		return r.Proven == good, fmt.Sprintf("%s proves %s", rolloutTier, r.Proven)

@@ -98,7 +98,7 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 	s.step("start Argo CD "+version+" and the generator", func() {
 		s.installArgoCD(ctx, version, p.home, p.clusters)
 		p.argo = s.startArgoCD(version, p.home, redis, in)
-		baseURL, token := s.startGenerator(in, p.url, p.generatorKubeconfig(ctx, in))
+		baseURL, token := s.startGenerator(in, p.argo, p.url, p.generatorKubeconfig(ctx, in))
 		p.gen = baseURL
 		p.applyInstall(ctx, in, baseURL, token)
 	})
