@@ -43,9 +43,16 @@ func (s *source) answerChanged() {
 
 // changedRevisions reports whether next answers another revision than prev for any
 // ShopSet. A new snapshot is compared by name: ShopSets added or removed come with a
-// push, which Argo CD's own webhook already reports.
+// push, which Argo CD's own webhook already reports. The first decision of a view (after
+// a start) is compared with what the Applications were given: a wave that came due while
+// the generator was down is announced too.
 func changedRevisions(prev, next *rolled) bool {
 	if prev == nil {
+		for _, p := range next.params {
+			if a, ok := next.apps[p.Name]; ok && a.Given != "" && a.Given != p.Revision {
+				return true
+			}
+		}
 		return false
 	}
 	if prev.snap == next.snap {

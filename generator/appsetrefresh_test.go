@@ -48,12 +48,7 @@ func (r *refresher) failWith(err error) {
 func TestRolloutRefreshesArgoCD(t *testing.T) {
 	rec := &refresher{}
 	f, clk, c, old := newRolloutFixture(t, "{soak: 10m}", "", func(f *fixture) { f.cfg.Refresher = rec })
-	ctx, cancel := context.WithCancel(context.Background())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	served := make(chan error, 1)
-	go func() { served <- f.gen.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-served })
+	serve(t, f)
 
 	good := f.gitRepo.Commit(t, "tier/dev", map[string]string{"apps/NOTES": "A good change\n"}, "A good change")
 	f.gitRepo.Git(t, "update-ref", "refs/heads/tier/beta", good)
@@ -98,4 +93,39 @@ func TestRolloutRefreshesArgoCD(t *testing.T) {
 	assert.Equal(t, rec.URL(), r.Webhook)
 	assert.Positive(t, r.Sent)
 	assert.Contains(t, scrape(t, f), `shopset_generator_appset_refreshes_total{repo="`+f.url+`",result="failed"} 1`)
+}
+
+// serve runs the generator's background loops (and a listener nobody calls) until the
+// test ends.
+func serve(t *testing.T, f *fixture) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	served := make(chan error, 1)
+	gen := f.gen
+	go func() { served <- gen.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-served })
+}
+
+// A wave that came due while the generator was down is announced by the first decision
+// after the start: it differs from what the Applications were given.
+func TestRolloutRefreshAfterRestart(t *testing.T) {
+	rec := &refresher{}
+	f, clk, c, old := newRolloutFixture(t, "{soak: 10m}", "", func(f *fixture) { f.cfg.Refresher = rec })
+	good := f.gitRepo.Commit(t, "tier/dev", map[string]string{"apps/NOTES": "A good change\n"}, "A good change")
+	f.gitRepo.Git(t, "update-ref", "refs/heads/tier/beta", good)
+	f.gitRepo.Git(t, "update-ref", "refs/heads/tier/beta-prod", good)
+	given(t, f)
+	plan := tierPlan(t, rolloutView(t, f), "beta-prod")
+	first, second, third := plan.Waves[0].ShopSets[0], plan.Waves[1].ShopSets[0], plan.Waves[2].ShopSets[0]
+	eventually(t, f, map[string]string{first: good, second: old, third: old}, "beta-prod")
+	c.set(first, "beta-prod", good, "Healthy")
+
+	clk.advance(10*time.Minute + time.Second) // the soak ends while no generator runs
+	f.restart(t, false)
+	serve(t, f)
+	require.Eventually(t, func() bool { return rec.count() > 0 }, 10*time.Second, 10*time.Millisecond,
+		"a refresh event for the wave released by the first decision")
+	assert.Equal(t, "released", string(tierPlan(t, rolloutView(t, f), "beta-prod").Waves[1].State))
 }
