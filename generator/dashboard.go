@@ -31,7 +31,8 @@ var webFS embed.FS
 // dashboardTemplates are parsed on first use, not at start: the same binary runs as
 // the CMP, once per render, and must not pay for a page it never serves.
 var dashboardTemplates = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("dashboard").ParseFS(webFS, "web/templates/*.html"))
+	return template.Must(template.New("dashboard").Funcs(template.FuncMap{"shortID": shortID}).
+		ParseFS(webFS, "web/templates/*.html"))
 })
 
 // DashboardRefresh is how often the dashboard page fetches its content again;
@@ -46,13 +47,14 @@ const (
 	dashboardPath         = "/dashboard"
 	dashboardFragmentPath = "/dashboard/fragment"
 	dashboardShopSetPath  = "/dashboard/shopsets/"
+	dashboardShopPath     = "/dashboard/shops"
 	dashboardAssetsPath   = "/dashboard/assets/"
 )
 
 // dashboardCSP allows nothing but the generator's own assets: no inline script or style,
-// no other origin.
+// no other origin; the one form (find a shop) submits to the generator itself.
 const dashboardCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
-	"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+	"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // dashboardRoutes serves the dashboard: the page at / and /dashboard, its main region
 // alone (what the page's script fetches to refresh itself), a page per ShopSet, and the
@@ -63,6 +65,7 @@ func (s *Server) dashboardRoutes(r chi.Router) {
 	r.Get(dashboardPath, s.dashboardPage)
 	r.Get(dashboardFragmentPath, s.dashboardFragment)
 	r.Get(dashboardShopSetPath+"{name}", s.dashboardShopSet)
+	r.Get(dashboardShopPath, s.dashboardShop)
 	assets, err := fs.Sub(webFS, "web/assets")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
@@ -88,6 +91,26 @@ type pageData struct {
 	ReloadSeconds  int
 	Dashboard      *dashboardView
 	Detail         *shopSetPage
+	Shop           *shopPage
+}
+
+// shopPage is where one shop is served (GET /dashboard/shops?host=...).
+type shopPage struct {
+	ShopLookup
+	Base string
+}
+
+func (s *Server) dashboardShop(w http.ResponseWriter, r *http.Request) {
+	host := r.URL.Query().Get("host")
+	if len(host) > maxHost {
+		host = host[:maxHost]
+	}
+	page := &shopPage{ShopLookup: s.LookupShop(host), Base: "../"}
+	code := http.StatusOK
+	if len(page.Views) == 0 {
+		code = http.StatusNotFound
+	}
+	s.writeHTML(w, code, "page", pageData{Title: "Shop " + page.Host, Base: "../", Shop: page})
 }
 
 func (s *Server) dashboardPage(w http.ResponseWriter, _ *http.Request) {

@@ -197,6 +197,7 @@ func (s *Server) Handler() http.Handler {
 	r.Handle("/metrics", s.metrics.handler())
 	r.With(s.instrument, s.authenticate).Post("/api/v1/getparams.execute", s.getParams)
 	r.Get("/api/v1/status", s.status)
+	r.Get("/api/v1/shops/{host}", s.lookupShop)
 	r.Post("/api/webhook", s.handleWebhook)
 	s.dashboardRoutes(r)
 	return r

@@ -200,20 +200,7 @@ func (v *view) status(now time.Time, git outage, maxStale time.Duration) ViewSta
 		}
 		vs.ShopSetList = make([]ShopSetStatus, 0, len(params))
 		for _, p := range params {
-			ss := ShopSetStatus{
-				Name: p.Name, AppName: p.AppName, Namespace: p.Namespace, Tier: p.Tier, Cluster: p.Cluster.Name,
-				Configuration: p.Configuration, Components: p.Components, Revision: p.Revision, Shops: p.Shops,
-			}
-			if roll != nil {
-				if a, ok := roll.apps[p.Name]; ok {
-					ss.Live, ss.Health = a.Revision, a.Health
-					ss.Sync = "OutOfSync"
-					if a.Synced {
-						ss.Sync = "Synced"
-					}
-				}
-			}
-			vs.ShopSetList = append(vs.ShopSetList, ss)
+			vs.ShopSetList = append(vs.ShopSetList, shopSetStatus(p, roll))
 		}
 		// Placement lists the shops in the inventory's order.
 		for i, p := range v.good.Placement.Shops {
@@ -228,6 +215,25 @@ func (v *view) status(now time.Time, git outage, maxStale time.Duration) ViewSta
 		}
 	}
 	return vs
+}
+
+// shopSetStatus is a ShopSet as served, with what Argo CD reports of it when rollouts
+// read it (roll is nil otherwise).
+func shopSetStatus(p snapshot.Params, roll *rolled) ShopSetStatus {
+	ss := ShopSetStatus{
+		Name: p.Name, AppName: p.AppName, Namespace: p.Namespace, Tier: p.Tier, Cluster: p.Cluster.Name,
+		Configuration: p.Configuration, Components: p.Components, Revision: p.Revision, Shops: p.Shops,
+	}
+	if roll != nil {
+		if a, ok := roll.apps[p.Name]; ok {
+			ss.Live, ss.Health = a.Revision, a.Health
+			ss.Sync = "OutOfSync"
+			if a.Synced {
+				ss.Sync = "Synced"
+			}
+		}
+	}
+	return ss
 }
 
 func (s *Server) status(w http.ResponseWriter, _ *http.Request) {
