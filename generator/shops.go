@@ -96,7 +96,9 @@ func (v *view) lookupShop(host string) (ShopServed, bool) {
 	return served, true
 }
 
-func normalizeHost(h string) string { return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".") }
+func normalizeHost(h string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+}
 
 // lookupShop serves GET /api/v1/shops/{host}; 404 when no view places the shop.
 func (s *Server) lookupShop(w http.ResponseWriter, r *http.Request) {
