@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shopset/shopset/generator"
+	"github.com/shopset/shopset/gitrepo"
 )
 
 // serveFixture runs a second generator over the fixture's repository with Serve on a
@@ -65,4 +68,18 @@ func TestServeUntilCancelled(t *testing.T) {
 	stop()
 	_, err := http.Get(base + "readyz")
 	assert.Error(t, err, "the listener is closed")
+}
+
+// A Secret the generator cannot use stops it at start, with what is wrong, instead of
+// failing every fetch.
+func TestNewRefusesBadCredentials(t *testing.T) {
+	dir := t.TempDir()
+	token := filepath.Join(dir, "token")
+	require.NoError(t, os.WriteFile(token, []byte("t\n"), 0o600))
+	key := filepath.Join(dir, "key")
+	require.NoError(t, os.WriteFile(key, []byte("-----BEGIN OPENSSH PRIVATE KEY-----\nnot base64\n-----END OPENSSH PRIVATE KEY-----\n"), 0o600))
+	_, err := generator.New(generator.Config{Repos: []string{"git@git.shop.example:platform.git"}, CacheDir: dir,
+		TokenFile: token, Credentials: gitrepo.Credentials{SSHKeyFile: key}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "git credentials: SSH key file "+key+" is not a private key ssh can use")
 }

@@ -154,6 +154,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.TokenFile == "" {
 		return nil, errors.New("a token file is required: Argo CD authenticates with a bearer token")
 	}
+	// A bad Secret is one error now, not a fetch failing at every interval.
+	if err := cfg.Credentials.Check(); err != nil {
+		return nil, fmt.Errorf("git credentials: %w", err)
+	}
 	if cfg.MaxRemovalShare < 0 || cfg.MaxRemovalShare > 1 {
 		return nil, fmt.Errorf("max removal share %v is not between 0 and 1", cfg.MaxRemovalShare)
 	}
