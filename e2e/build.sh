@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the programs the end-to-end suite runs into a cache directory and reuses them while
 # the module files that pinned them are unchanged:
-#   kube-apiserver           from e2e/tools/kube-apiserver          (k8s.io/kubernetes v1.32.13)
-#   kube-controller-manager  from e2e/tools/kube-controller-manager (k8s.io/kubernetes v1.32.5)
+#   kube-apiserver           from e2e/tools/kubernetes              (k8s.io/kubernetes v1.32.5)
+#   kube-controller-manager  from the same module                   (k8s.io/kubernetes v1.32.5)
 #   kube-scheduler           from the same module                   (k8s.io/kubernetes v1.32.5)
 #   kwok                     from the same module                   (sigs.k8s.io/kwok v0.6.1)
 #   argocd-v2                from e2e/tools/argocd-v2               (Argo CD v2.14.21)
@@ -37,10 +37,10 @@ build() {
 }
 
 which="${1:-v2}"
-build kube-apiserver "$root/e2e/tools/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-build kube-controller-manager "$root/e2e/tools/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager
-build kube-scheduler "$root/e2e/tools/kube-controller-manager" k8s.io/kubernetes/cmd/kube-scheduler
-build kwok "$root/e2e/tools/kube-controller-manager" sigs.k8s.io/kwok/cmd/kwok
+build kube-apiserver "$root/e2e/tools/kubernetes" k8s.io/kubernetes/cmd/kube-apiserver
+build kube-controller-manager "$root/e2e/tools/kubernetes" k8s.io/kubernetes/cmd/kube-controller-manager
+build kube-scheduler "$root/e2e/tools/kubernetes" k8s.io/kubernetes/cmd/kube-scheduler
+build kwok "$root/e2e/tools/kubernetes" sigs.k8s.io/kwok/cmd/kwok
 case "$which" in
 v2 | all) build argocd-v2 "$root/e2e/tools/argocd-v2" github.com/argoproj/argo-cd/v2/cmd ;;&
 v3 | all) build argocd-v3 "$root/e2e/tools/argocd-v3" github.com/argoproj/argo-cd/v3/cmd ;;

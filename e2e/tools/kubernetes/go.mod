@@ -1,12 +1,12 @@
-// Module kube-controller-manager builds what the end-to-end suite runs beside each
-// kube-apiserver so that workloads progress: kube-controller-manager (the garbage
-// collector, which Argo CD's foreground deletes wait on, and the namespace, service
-// account, deployment, replica set and disruption controllers), kube-scheduler, and kwok,
-// which simulates nodes and pod readiness. v1.32.5 is the newest v1.32 whose staging
-// modules are all on the module proxy; it runs against kube-apiserver v1.32.13 within the
-// version skew policy. kwok v0.6.1 builds against the same k8s.io modules (with
-// easycel v0.6.0 for their cel-go), so all three share one build cache.
-module github.com/shopset/shopset/e2e/tools/kube-controller-manager
+// Module kubernetes builds the Kubernetes programs the end-to-end suite runs, all from
+// one release so that they share one build cache: kube-apiserver; beside each, so that
+// workloads progress, kube-controller-manager (the garbage collector, which Argo CD's
+// foreground deletes wait on, and the namespace, service account, deployment, replica set
+// and disruption controllers), kube-scheduler, and kwok, which simulates nodes and pod
+// readiness. v1.32.5 is the newest v1.32 whose staging modules are all on the module
+// proxy. kwok v0.6.1 builds against the same k8s.io modules (with easycel v0.6.0 for
+// their cel-go).
+module github.com/shopset/shopset/e2e/tools/kubernetes
 
 go 1.23.0
 
