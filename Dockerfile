@@ -1,6 +1,11 @@
 # shopctl image: the Config Management Plugin sidecar and the plugin generator.
 #
-#   docker build -t ghcr.io/shopset/shopctl .
+#   docker build -t ghcr.io/shopset/shopctl:v0.1.0 \
+#     --build-arg VERSION=v0.1.0 --build-arg COMMIT=$(git rev-parse HEAD) \
+#     --build-arg DATE=$(git show -s --format=%cI HEAD) .
+#
+# The build context has no .git, so the version, commit and date come from build
+# arguments (shopctl version, shopset_build_info).
 #
 # As the CMP sidecar, its command is argocd-cmp-server (copied into /var/run/argocd by
 # Argo CD), which execs `shopctl plugin generate` per plugin.yaml. As the generator it runs
@@ -12,7 +17,12 @@ ENV GOTOOLCHAIN=local CGO_ENABLED=0
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN go build -trimpath -ldflags="-s -w" -o /out/shopctl ./cmd/shopctl
+ARG VERSION="" COMMIT="" DATE=""
+RUN go build -trimpath -ldflags="-s -w \
+      -X github.com/shopset/shopset/version.Version=${VERSION} \
+      -X github.com/shopset/shopset/version.Commit=${COMMIT} \
+      -X github.com/shopset/shopset/version.Date=${DATE}" \
+    -o /out/shopctl ./cmd/shopctl
 
 FROM debian:bookworm-slim
 RUN apt-get update \
