@@ -444,8 +444,9 @@ func (p *platform) generatorKubeconfig(ctx context.Context, in installation) str
 
 // applyInstall applies the objects of manifests/ that mean something out of a cluster:
 // the plugin generator's ConfigMap (pointed at the local generator) and its Secret
-// (with the suite's token), the CMP's plugin.yaml, the repo-server's parameters and the
-// AppProject shopsets that the example ApplicationSets' Applications belong to.
+// (with the suite's token), the CMP's plugin.yaml and the AppProject shopsets that the
+// example ApplicationSets' Applications belong to; and manifests/argocd/'s patch of the
+// repo-server's parameters, as kubectl patch --type merge sends it.
 func (p *platform) applyInstall(ctx context.Context, in installation, baseURL, token string) {
 	t := p.s.t
 	cm := in.find("ConfigMap", "shopset-generator")
@@ -454,13 +455,15 @@ func (p *platform) applyInstall(ctx context.Context, in installation, baseURL, t
 	sec := in.find("Secret", "shopset-generator")
 	require.NotNil(t, sec)
 	require.NoError(t, unstructured.SetNestedField(sec.Object, token, "stringData", "token"))
-	objs := []*unstructured.Unstructured{cm, sec, in.find("ConfigMap", "shopset-cmp-plugin"), in.find("ConfigMap", "argocd-cmd-params-cm"),
-		in.find("AppProject", "shopsets")}
+	objs := []*unstructured.Unstructured{cm, sec, in.find("ConfigMap", "shopset-cmp-plugin"), in.find("AppProject", "shopsets")}
 	for _, o := range objs {
 		require.NotNil(t, o)
 		o.SetNamespace("argocd")
 	}
 	require.NoError(t, p.home.apply(ctx, "shopset", objs...))
+	params := in.patch("ConfigMap", "argocd-cmd-params-cm")
+	require.NotNil(t, params)
+	require.NoError(t, p.home.patch(ctx, types.MergePatchType, "argocd", params))
 }
 
 // applyApplicationSet applies an example ApplicationSet pointed at the local Git server.
