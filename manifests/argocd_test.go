@@ -242,6 +242,63 @@ func TestRepoServerPatchByHand(t *testing.T) {
 	assert.Equal(t, want, got, "kubectl patch and the overlay give the same repo-server")
 }
 
+// The Helm chart's values carry the very sidecar, volumes and parameter of the patches.
+func TestHelmValues(t *testing.T) {
+	read := func(path string) map[string]any {
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		var m map[string]any
+		require.NoError(t, sigsyaml.UnmarshalStrict(b, &m), path)
+		return m
+	}
+	values := read(filepath.Join("helm", "values.yaml"))
+	patch := read(filepath.Join("argocd", "argocd-repo-server-patch.yaml"))
+	params := read(filepath.Join("argocd", "argocd-cmd-params-cm-patch.yaml"))
+
+	at := func(m map[string]any, path ...string) any {
+		var v any = m
+		for _, p := range path {
+			mm, ok := v.(map[string]any)
+			require.True(t, ok, "%s: not a map at %s", strings.Join(path, "."), p)
+			v, ok = mm[p]
+			require.True(t, ok, "no %s", strings.Join(path, "."))
+		}
+		return v
+	}
+	asJSON := func(v any) string {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		return string(b)
+	}
+	// The patch names Argo CD's container too (to keep it first); the chart adds only extras.
+	var sidecars []any
+	for _, c := range at(patch, "spec", "template", "spec", "containers").([]any) {
+		if c.(map[string]any)["name"] != "argocd-repo-server" {
+			sidecars = append(sidecars, c)
+		}
+	}
+	require.Len(t, sidecars, 1)
+	assert.JSONEq(t, asJSON(sidecars), asJSON(at(values, "repoServer", "extraContainers")))
+	assert.JSONEq(t, asJSON(at(patch, "spec", "template", "spec", "volumes")), asJSON(at(values, "repoServer", "volumes")))
+	assert.JSONEq(t, asJSON(at(params, "data")), asJSON(at(values, "configs", "params")))
+
+	// Strictly Kubernetes containers and volumes: a misspelt field fails here, not in helm.
+	var typed struct {
+		RepoServer struct {
+			ExtraContainers []corev1.Container `json:"extraContainers"`
+			Volumes         []corev1.Volume    `json:"volumes"`
+		} `json:"repoServer"`
+		Configs struct {
+			Params map[string]string `json:"params"`
+		} `json:"configs"`
+	}
+	b, err := os.ReadFile(filepath.Join("helm", "values.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, sigsyaml.UnmarshalStrict(b, &typed))
+	require.Len(t, typed.RepoServer.ExtraContainers, 1)
+	assert.Equal(t, shopctlImage, typed.RepoServer.ExtraContainers[0].Image)
+}
+
 // Every shopctl image of the install is pinned to this release, in every file that names
 // one; `images:` entries pin the same tag.
 func TestImagesPinned(t *testing.T) {
@@ -272,7 +329,7 @@ func TestImagesPinned(t *testing.T) {
 	require.NoError(t, filepath.WalkDir(overlay, walk))
 	slices.Sort(seen)
 	assert.Equal(t, []string{
-		"../examples/argocd-overlay/kustomization.yaml", "argocd/argocd-repo-server-patch.yaml", "generator.yaml",
+		"../examples/argocd-overlay/kustomization.yaml", "argocd/argocd-repo-server-patch.yaml", "generator.yaml", "helm/values.yaml",
 		"kustomization.yaml",
 	}, slices.Compact(seen))
 }
