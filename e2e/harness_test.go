@@ -568,9 +568,8 @@ metadata:
 	require.NoError(s.t, err)
 }
 
-// restart stops the process name and starts it again with the same arguments, as a pod
-// restart would; its new output goes to logs/<name>-restarted.log.
-func (s *suite) restart(name string) {
+// stop stops the process name, as stopAll would, and forgets it.
+func (s *suite) stop(name string) *process {
 	s.t.Helper()
 	s.mu.Lock()
 	var p *process
@@ -583,13 +582,25 @@ func (s *suite) restart(name string) {
 	}
 	s.mu.Unlock()
 	require.NotNil(s.t, p, "no process %s", name)
-	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	sig := syscall.SIGTERM
+	if p.killOnly {
+		sig = syscall.SIGKILL
+	}
+	syscall.Kill(-p.cmd.Process.Pid, sig)
 	select {
 	case <-p.done:
 	case <-time.After(10 * time.Second):
 		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		<-p.done
 	}
+	return p
+}
+
+// restart stops the process name and starts it again with the same arguments, as a pod
+// restart would; its new output goes to logs/<name>-restarted.log.
+func (s *suite) restart(name string) {
+	s.t.Helper()
+	p := s.stop(name)
 	s.start(name+"-restarted", p.cmd.Path, nil, p.cmd.Args[1:]...)
 }
 

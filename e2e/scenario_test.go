@@ -72,12 +72,12 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 	require.NoError(t, err)
 
 	var (
-		redis string
-		all   []*cluster
+		redis, etcd string
+		all         []*cluster
 	)
 	s.step("start etcd, Redis, three kube-apiservers, their controller managers, schedulers and kwok", func() {
 		s.ca = writePKI(t, s.path("pki"))
-		etcd := s.startEtcd()
+		etcd = s.startEtcd()
 		redis = s.startRedis()
 		for i := range 3 {
 			all = append(all, s.startAPIServer(i, etcd))
@@ -95,6 +95,10 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 	})
 
 	in := buildManifests(s)
+	s.step("0. the README's install on API servers of its own: Argo CD's install.yaml, then shopset's objects and patches, client-side and server-side", func() {
+		s.checkInstall(ctx, version, etcd, in)
+	})
+
 	s.step("start Argo CD "+version+" and the generator", func() {
 		s.installArgoCD(ctx, version, p.home, p.clusters)
 		p.argo = s.startArgoCD(version, p.home, redis, in)
