@@ -5,13 +5,17 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -21,6 +25,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
 // lastApplied is where kubectl apply (client-side) keeps what it applied last.
@@ -28,10 +34,13 @@ const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
 var gvrAppProject = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "appprojects"}
 
-// applyMode is one of the two ways kubectl applies.
+// applyMode is one way of the README's to install.
 type applyMode struct {
 	name       string
 	serverSide bool
+	// overlay: kubectl apply -k examples/argocd-overlay/ (client-side) instead of
+	// install.yaml, manifests/ and the kubectl patch commands.
+	overlay bool
 }
 
 // checkInstall runs the README's install on kube-apiservers of its own, once with
@@ -57,12 +66,17 @@ func (s *suite) checkInstall(ctx context.Context, version, etcd string, in insta
 		require.NoError(s.t, err)
 		sets = append(sets, decode(s.t, b)...)
 	}
-	for i, mode := range []applyMode{{"client-side", false}, {"server-side", true}} {
+	overlay := s.buildOverlay(b)
+	for i, mode := range []applyMode{{name: "client-side"}, {name: "server-side", serverSide: true}, {name: "kustomize overlay", overlay: true}} {
 		c := s.startAPIServer(3+i, etcd)
 		s.t.Logf("install with kubectl apply %s on %s", mode.name, c.name)
-		s.installAsREADME(ctx, c, mode, argo, in, sets)
+		if mode.overlay {
+			s.installOverlay(ctx, c, overlay, sets)
+		} else {
+			s.installAsREADME(ctx, c, mode, argo, in, sets)
+		}
 		s.checkInstalled(ctx, c, mode, argo, in, sets)
-		if !mode.serverSide {
+		if mode.name == "client-side" {
 			// What the issue saw: the sidecar as a partial Deployment among the resources.
 			old := in.patch("Deployment", "argocd-repo-server")
 			containers, _, _ := unstructured.NestedSlice(old.Object, "spec", "template", "spec", "containers")
@@ -103,6 +117,66 @@ func (s *suite) installAsREADME(ctx context.Context, c *cluster, mode applyMode,
 	require.NoError(s.t, c.patch(ctx, types.StrategicMergePatchType, "argocd", in.patch("Deployment", "argocd-repo-server")),
 		"kubectl -n argocd patch deployment argocd-repo-server --type strategic --patch-file manifests/argocd/argocd-repo-server-patch.yaml")
 	require.NoError(s.t, c.applyAs(ctx, mode, "", sets...), "kubectl apply -f examples/applicationset.yaml -f examples/routing-applicationset.yaml")
+}
+
+// buildOverlay is examples/argocd-overlay/ as kubectl apply -k builds it (Kustomize's own
+// engine, kubectl's options), its install.yaml URL answered with install (no network).
+func (s *suite) buildOverlay(install []byte) []*unstructured.Unstructured {
+	t := s.t
+	t.Helper()
+	mem := filesys.MakeFsInMemory()
+	for _, dir := range []string{"manifests", filepath.Join("examples", "argocd-overlay")} {
+		require.NoError(t, filepath.WalkDir(filepath.Join("..", dir), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || filepath.Ext(path) != ".yaml" {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			return mem.WriteFile(filepath.Join("/", strings.TrimPrefix(path, "../")), b)
+		}))
+	}
+	const root = "/examples/argocd-overlay"
+	k, err := mem.ReadFile(root + "/kustomization.yaml")
+	require.NoError(t, err)
+	url := regexp.MustCompile(`https://raw\.githubusercontent\.com/argoproj/argo-cd/v[0-9.]+/manifests/install\.yaml`)
+	require.Len(t, url.FindAll(k, -1), 1, "examples/argocd-overlay installs Argo CD's install.yaml by its URL")
+	require.NoError(t, mem.WriteFile(root+"/kustomization.yaml", url.ReplaceAll(k, []byte("install.yaml"))))
+	require.NoError(t, mem.WriteFile(root+"/install.yaml", install))
+	res, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(mem, root)
+	require.NoError(t, err, "kustomize build examples/argocd-overlay")
+	y, err := res.AsYaml()
+	require.NoError(t, err)
+	return decode(t, y)
+}
+
+// installOverlay does what the README says for Argo CD installed with Kustomize:
+// kubectl create namespace argocd; kubectl apply -k examples/argocd-overlay/, which the
+// first time applies everything but the AppProject (kubectl cannot map a custom resource
+// whose CRD it applies in the same run); kubectl wait for the CRD; the apply again; and
+// kubectl apply -f of the example ApplicationSets.
+func (s *suite) installOverlay(ctx context.Context, c *cluster, overlay, sets []*unstructured.Unstructured) {
+	t := s.t
+	t.Helper()
+	mode := applyMode{name: "kustomize overlay"}
+	_, err := c.dyn.Resource(gvrNamespace).Create(ctx, &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "argocd"}}}, metav1.CreateOptions{})
+	require.NoError(t, err, "kubectl create namespace argocd")
+	var refused []string
+	for _, o := range overlay {
+		if err := c.applyAs(ctx, mode, "", o); err != nil {
+			require.True(t, meta.IsNoMatchError(err), "kubectl apply -k examples/argocd-overlay/: %v", err)
+			refused = append(refused, o.GetKind()+"/"+o.GetName())
+		}
+	}
+	assert.Subset(t, []string{"AppProject/shopsets"}, refused, "the first apply refuses only custom resources of CRDs it applies")
+	s.eventually(30*time.Second, "Argo CD's CRDs to be served", func() (bool, string) {
+		_, err := c.list(ctx, gvrAppProject, "argocd", "")
+		return err == nil, fmt.Sprint(err)
+	})
+	require.NoError(t, c.applyAs(ctx, mode, "", overlay...), "kubectl apply -k examples/argocd-overlay/, again")
+	require.NoError(t, c.applyAs(ctx, mode, "", sets...), "kubectl apply -f examples/applicationset.yaml -f examples/routing-applicationset.yaml")
 }
 
 // checkInstalled checks what the API server kept of the install.
