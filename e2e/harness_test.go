@@ -390,15 +390,6 @@ type cluster struct {
 // startAPIServer starts the index-th kube-apiserver on the shared etcd.
 func (s *suite) startAPIServer(index int, etcd string) *cluster {
 	s.t.Helper()
-	c, ready := s.launchAPIServer(index, etcd)
-	ready()
-	return c
-}
-
-// launchAPIServer starts the index-th kube-apiserver on the shared etcd and returns it
-// with a function that waits until it is ready, so several can start side by side.
-func (s *suite) launchAPIServer(index int, etcd string) (*cluster, func()) {
-	s.t.Helper()
 	pki := s.path("pki")
 	port := freePort(s.t)
 	name := fmt.Sprintf("kube-apiserver-%d", index)
@@ -419,15 +410,12 @@ func (s *suite) launchAPIServer(index int, etcd string) (*cluster, func()) {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(s.ca)
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &bearer{&http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}}
+	s.waitHTTP(90*time.Second, url+"/readyz", client, http.StatusOK)
 	dyn, err := dynamic.NewForConfig(cfg)
 	require.NoError(s.t, err)
 	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	require.NoError(s.t, err)
-	c := &cluster{name: name, url: url, config: cfg, dyn: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))}
-	return c, func() {
-		s.t.Helper()
-		s.waitHTTP(90*time.Second, url+"/readyz", client, http.StatusOK)
-	}
+	return &cluster{name: name, url: url, config: cfg, dyn: dyn, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))}
 }
 
 type bearer struct{ rt http.RoundTripper }
@@ -606,19 +594,6 @@ func (s *suite) stop(name string) *process {
 		<-p.done
 	}
 	return p
-}
-
-// kill stops the process name at once, with SIGKILL: for one whose state is thrown away.
-func (s *suite) kill(name string) {
-	s.t.Helper()
-	s.mu.Lock()
-	for _, p := range s.procs {
-		if p.name == name {
-			p.killOnly = true
-		}
-	}
-	s.mu.Unlock()
-	s.stop(name)
 }
 
 // restart stops the process name and starts it again with the same arguments, as a pod

@@ -53,8 +53,8 @@ type applyMode struct {
 // Its API servers are not the suite's: install.yaml is for namespace argocd, where the
 // suite's own Argo CD keeps its objects on the home API server, and the other two are
 // destinations whose every object Argo CD watches. Each is started on the suite's etcd
-// under a prefix of its own (no controllers: acceptance is what is checked), all three
-// side by side, and killed once checked.
+// under a prefix of its own (no controllers: acceptance is what is checked) and stopped
+// once checked.
 func (s *suite) checkInstall(ctx context.Context, version, etcd string, in installation) {
 	s.t.Helper()
 	b, err := os.ReadFile(filepath.Join(s.argoCDModule(ctx, version), "manifests", "install.yaml"))
@@ -67,19 +67,9 @@ func (s *suite) checkInstall(ctx context.Context, version, etcd string, in insta
 		sets = append(sets, decode(s.t, b)...)
 	}
 	overlay := s.buildOverlay(b)
-	modes := []applyMode{{name: "client-side"}, {name: "server-side", serverSide: true}, {name: "kustomize overlay", overlay: true}}
-	var (
-		clusters []*cluster
-		ready    []func()
-	)
-	for i := range modes {
-		c, r := s.launchAPIServer(3+i, etcd)
-		clusters, ready = append(clusters, c), append(ready, r)
-	}
-	for i, mode := range modes {
-		start := time.Now()
-		c := clusters[i]
-		ready[i]()
+	for i, mode := range []applyMode{{name: "client-side"}, {name: "server-side", serverSide: true}, {name: "kustomize overlay", overlay: true}} {
+		c := s.startAPIServer(3+i, etcd)
+		s.t.Logf("install with kubectl apply %s on %s", mode.name, c.name)
 		if mode.overlay {
 			s.installOverlay(ctx, c, overlay, sets)
 		} else {
@@ -95,9 +85,7 @@ func (s *suite) checkInstall(ctx context.Context, version, etcd string, in insta
 			require.Error(s.t, err, "a partial Deployment applied over Argo CD's: the API server took it")
 			assert.Contains(s.t, err.Error(), "spec.selector: Required value")
 		}
-		// Its etcd prefix is thrown away with it: no graceful shutdown to wait for.
-		s.kill(c.name)
-		s.t.Logf("install with kubectl apply %s on %s: checked in %.1fs", mode.name, c.name, time.Since(start).Seconds())
+		s.stop(c.name)
 	}
 }
 
