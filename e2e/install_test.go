@@ -32,7 +32,10 @@ import (
 // lastApplied is where kubectl apply (client-side) keeps what it applied last.
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
-var gvrAppProject = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "appprojects"}
+var (
+	gvrAppProject     = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "appprojects"}
+	gvkApplicationSet = schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "ApplicationSet"}
+)
 
 // applyMode is one way of the README's to install.
 type applyMode struct {
@@ -99,14 +102,7 @@ func (s *suite) installAsREADME(ctx context.Context, c *cluster, mode applyMode,
 		"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "argocd"}}}, metav1.CreateOptions{})
 	require.NoError(s.t, err, "kubectl create namespace argocd")
 	require.NoError(s.t, c.applyAs(ctx, mode, "argocd", argo...), "kubectl apply -n argocd -f install.yaml")
-	s.eventually(30*time.Second, "Argo CD's CRDs to be served", func() (bool, string) {
-		for _, gvr := range []schema.GroupVersionResource{gvrApplicationSet, gvrAppProject} {
-			if _, err := c.list(ctx, gvr, "argocd", ""); err != nil {
-				return false, err.Error()
-			}
-		}
-		return true, ""
-	})
+	s.waitArgoKinds(ctx, c)
 	require.NoError(s.t, c.applyAs(ctx, mode, "", in.objects...), "kubectl apply -k manifests/")
 	if !mode.serverSide {
 		// Applied again, as on every upgrade: kubectl's three-way merge this time.
@@ -117,6 +113,26 @@ func (s *suite) installAsREADME(ctx context.Context, c *cluster, mode applyMode,
 	require.NoError(s.t, c.patch(ctx, types.StrategicMergePatchType, "argocd", in.patch("Deployment", "argocd-repo-server")),
 		"kubectl -n argocd patch deployment argocd-repo-server --type strategic --patch-file manifests/argocd/argocd-repo-server-patch.yaml")
 	require.NoError(s.t, c.applyAs(ctx, mode, "", sets...), "kubectl apply -f examples/applicationset.yaml -f examples/routing-applicationset.yaml")
+}
+
+// waitArgoKinds waits until c serves Argo CD's ApplicationSets and AppProjects and lists
+// them in its discovery, which follows a new CRD a moment after its endpoint does (kubectl
+// maps kinds through discovery, and so does the suite).
+func (s *suite) waitArgoKinds(ctx context.Context, c *cluster) {
+	s.t.Helper()
+	s.eventually(30*time.Second, "Argo CD's CRDs to be served and discovered", func() (bool, string) {
+		for _, gvr := range []schema.GroupVersionResource{gvrApplicationSet, gvrAppProject} {
+			if _, err := c.list(ctx, gvr, "argocd", ""); err != nil {
+				return false, err.Error()
+			}
+		}
+		for _, gvk := range []schema.GroupVersionKind{gvkApplicationSet, gvkAppProject} {
+			if _, err := c.resource(gvk, "argocd"); err != nil {
+				return false, err.Error()
+			}
+		}
+		return true, ""
+	})
 }
 
 // buildOverlay is examples/argocd-overlay/ as kubectl apply -k builds it (Kustomize's own
@@ -171,10 +187,7 @@ func (s *suite) installOverlay(ctx context.Context, c *cluster, overlay, sets []
 		}
 	}
 	assert.Subset(t, []string{"AppProject/shopsets"}, refused, "the first apply refuses only custom resources of CRDs it applies")
-	s.eventually(30*time.Second, "Argo CD's CRDs to be served", func() (bool, string) {
-		_, err := c.list(ctx, gvrAppProject, "argocd", "")
-		return err == nil, fmt.Sprint(err)
-	})
+	s.waitArgoKinds(ctx, c)
 	require.NoError(t, c.applyAs(ctx, mode, "", overlay...), "kubectl apply -k examples/argocd-overlay/, again")
 	require.NoError(t, c.applyAs(ctx, mode, "", sets...), "kubectl apply -f examples/applicationset.yaml -f examples/routing-applicationset.yaml")
 }

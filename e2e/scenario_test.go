@@ -95,7 +95,7 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 	})
 
 	in := buildManifests(s)
-	s.step("0. the README's install on API servers of its own: Argo CD's install.yaml, then shopset's objects and patches, client-side and server-side", func() {
+	s.step("0. the README's install on API servers of its own: Argo CD's install.yaml, then shopset's objects and patches (client-side, server-side), and the Kustomize overlay", func() {
 		s.checkInstall(ctx, version, etcd, in)
 	})
 
