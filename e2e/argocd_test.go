@@ -41,9 +41,12 @@ type argo struct {
 // appsetWebhookSecret is Argo CD's GitHub webhook secret (webhook.github.secret).
 const appsetWebhookSecret = "e2e-appset-webhook"
 
-// installation is what shopset's manifests/ install, built with Kustomize's own engine.
+// installation is what shopset's install puts in Argo CD's namespace: manifests/ built
+// with Kustomize's own engine, and the patches of Argo CD's own objects in
+// manifests/argocd/ (the Component's files, which people also apply with kubectl patch).
 type installation struct {
 	objects []*unstructured.Unstructured
+	patches []*unstructured.Unstructured
 }
 
 func buildManifests(s *suite) installation {
@@ -52,7 +55,23 @@ func buildManifests(s *suite) installation {
 	require.NoError(s.t, err, "kustomize build manifests/")
 	y, err := res.AsYaml()
 	require.NoError(s.t, err)
-	return installation{objects: decode(s.t, y)}
+	in := installation{objects: decode(s.t, y)}
+	for _, f := range []string{"argocd-cmd-params-cm-patch.yaml", "argocd-repo-server-patch.yaml"} {
+		b, err := os.ReadFile(filepath.Join("..", "manifests", "argocd", f))
+		require.NoError(s.t, err)
+		in.patches = append(in.patches, decode(s.t, b)...)
+	}
+	return in
+}
+
+// patch is manifests/argocd/'s patch of Argo CD's object kind/name.
+func (in installation) patch(kind, name string) *unstructured.Unstructured {
+	for _, o := range in.patches {
+		if o.GetKind() == kind && o.GetName() == name {
+			return o.DeepCopy()
+		}
+	}
+	return nil
 }
 
 func (in installation) find(kind, name string) *unstructured.Unstructured {
@@ -64,17 +83,23 @@ func (in installation) find(kind, name string) *unstructured.Unstructured {
 	return nil
 }
 
-// installArgoCD applies what Argo CD's own install puts in the cluster and a running
-// argocd-server would create (the default AppProject), and registers the destination
-// clusters the way `argocd cluster add` does: a Secret per cluster.
-func (s *suite) installArgoCD(ctx context.Context, version string, home *cluster, destinations map[string]*cluster) {
+// argoCDModule is the directory of the argo-cd module that the helper module of version
+// builds: its manifests/ are Argo CD's own install.
+func (s *suite) argoCDModule(ctx context.Context, version string) string {
 	s.t.Helper()
 	v, ok := argoVersions[version]
 	require.True(s.t, ok, "SHOPSET_E2E_ARGOCD=%q: want one of v2, v3", version)
 	dir, err := run(ctx, v.tools, []string{"GOFLAGS=-mod=mod", "GOTOOLCHAIN=local"}, "go", "list", "-m", "-f", "{{.Dir}}", v.module)
 	require.NoError(s.t, err)
-	dir = strings.TrimSpace(dir)
+	return strings.TrimSpace(dir)
+}
 
+// installArgoCD applies what Argo CD's own install puts in the cluster and a running
+// argocd-server would create (the default AppProject), and registers the destination
+// clusters the way `argocd cluster add` does: a Secret per cluster.
+func (s *suite) installArgoCD(ctx context.Context, version string, home *cluster, destinations map[string]*cluster) {
+	s.t.Helper()
+	dir := s.argoCDModule(ctx, version)
 	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "argocd"}}}
 	require.NoError(s.t, home.apply(ctx, "e2e", ns))
 	for _, crd := range []string{"application-crd.yaml", "applicationset-crd.yaml", "appproject-crd.yaml"} {
@@ -168,8 +193,8 @@ func (s *suite) startArgoCD(version string, home *cluster, redis string, in inst
 		"--config-dir-path", s.path("cmp-config"), "--loglevel", "info")
 	cmp.killOnly = true
 
-	params := in.find("ConfigMap", "argocd-cmd-params-cm")
-	require.NotNil(s.t, params, "manifests/ has no argocd-cmd-params-cm")
+	params := in.patch("ConfigMap", "argocd-cmd-params-cm")
+	require.NotNil(s.t, params, "manifests/argocd/ has no patch of argocd-cmd-params-cm")
 	exclusions, _, _ := unstructured.NestedString(params.Object, "data", "reposerver.plugin.tar.exclusions")
 	repoPort, repoMetrics := freePort(s.t), freePort(s.t)
 	repoServer := addr(repoPort)

@@ -12,6 +12,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -567,9 +568,8 @@ metadata:
 	require.NoError(s.t, err)
 }
 
-// restart stops the process name and starts it again with the same arguments, as a pod
-// restart would; its new output goes to logs/<name>-restarted.log.
-func (s *suite) restart(name string) {
+// stop stops the process name, as stopAll would, and forgets it.
+func (s *suite) stop(name string) *process {
 	s.t.Helper()
 	s.mu.Lock()
 	var p *process
@@ -582,13 +582,25 @@ func (s *suite) restart(name string) {
 	}
 	s.mu.Unlock()
 	require.NotNil(s.t, p, "no process %s", name)
-	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	sig := syscall.SIGTERM
+	if p.killOnly {
+		sig = syscall.SIGKILL
+	}
+	syscall.Kill(-p.cmd.Process.Pid, sig)
 	select {
 	case <-p.done:
 	case <-time.After(10 * time.Second):
 		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		<-p.done
 	}
+	return p
+}
+
+// restart stops the process name and starts it again with the same arguments, as a pod
+// restart would; its new output goes to logs/<name>-restarted.log.
+func (s *suite) restart(name string) {
+	s.t.Helper()
+	p := s.stop(name)
 	s.start(name+"-restarted", p.cmd.Path, nil, p.cmd.Args[1:]...)
 }
 
@@ -636,6 +648,51 @@ func (c *cluster) apply(ctx context.Context, fieldManager string, objs ...*unstr
 		if _, err := r.Apply(ctx, o.GetName(), o, metav1.ApplyOptions{FieldManager: fieldManager, Force: true}); err != nil {
 			return fmt.Errorf("applying %s %s/%s: %w", o.GetKind(), o.GetNamespace(), o.GetName(), err)
 		}
+	}
+	return nil
+}
+
+// resourceFor is o's REST resource; a namespaced object with no namespace gets namespace,
+// a cluster-scoped one none.
+func (c *cluster) resourceFor(o *unstructured.Unstructured, namespace string) (dynamic.ResourceInterface, error) {
+	gvk := o.GroupVersionKind()
+	m, err := c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if meta.IsNoMatchError(err) {
+		c.mapper.Reset()
+		m, err = c.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", o.GetKind(), o.GetName(), err)
+	}
+	if m.Scope.Name() != meta.RESTScopeNameNamespace {
+		o.SetNamespace("")
+		return c.dyn.Resource(m.Resource), nil
+	}
+	if o.GetNamespace() == "" {
+		o.SetNamespace(namespace)
+	}
+	if o.GetNamespace() == "" {
+		return nil, fmt.Errorf("%s %s: no namespace", o.GetKind(), o.GetName())
+	}
+	return c.dyn.Resource(m.Resource).Namespace(o.GetNamespace()), nil
+}
+
+// patch sends o as a patch of pt to the object it names in namespace, as kubectl patch
+// --patch-file does (which sends the file's YAML as JSON).
+func (c *cluster) patch(ctx context.Context, pt types.PatchType, namespace string, o *unstructured.Unstructured) error {
+	if o == nil {
+		return fmt.Errorf("no patch")
+	}
+	r, err := c.resourceFor(o.DeepCopy(), namespace)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(o.Object)
+	if err != nil {
+		return fmt.Errorf("encoding the patch of %s %s: %w", o.GetKind(), o.GetName(), err)
+	}
+	if _, err := r.Patch(ctx, o.GetName(), pt, b, metav1.PatchOptions{FieldManager: "kubectl-patch"}); err != nil {
+		return fmt.Errorf("patching %s %s (%s): %w", o.GetKind(), o.GetName(), strings.TrimSuffix(string(pt), "+json"), err)
 	}
 	return nil
 }

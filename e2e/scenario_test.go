@@ -72,12 +72,12 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 	require.NoError(t, err)
 
 	var (
-		redis string
-		all   []*cluster
+		redis, etcd string
+		all         []*cluster
 	)
 	s.step("start etcd, Redis, three kube-apiservers, their controller managers, schedulers and kwok", func() {
 		s.ca = writePKI(t, s.path("pki"))
-		etcd := s.startEtcd()
+		etcd = s.startEtcd()
 		redis = s.startRedis()
 		for i := range 3 {
 			all = append(all, s.startAPIServer(i, etcd))
@@ -95,6 +95,10 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 	})
 
 	in := buildManifests(s)
+	s.step("0. the README's install on API servers of its own: Argo CD's install.yaml, then shopset's objects and patches (client-side, server-side), and the Kustomize overlay", func() {
+		s.checkInstall(ctx, version, etcd, in)
+	})
+
 	s.step("start Argo CD "+version+" and the generator", func() {
 		s.installArgoCD(ctx, version, p.home, p.clusters)
 		p.argo = s.startArgoCD(version, p.home, redis, in)
@@ -444,8 +448,9 @@ func (p *platform) generatorKubeconfig(ctx context.Context, in installation) str
 
 // applyInstall applies the objects of manifests/ that mean something out of a cluster:
 // the plugin generator's ConfigMap (pointed at the local generator) and its Secret
-// (with the suite's token), the CMP's plugin.yaml, the repo-server's parameters and the
-// AppProject shopsets that the example ApplicationSets' Applications belong to.
+// (with the suite's token), the CMP's plugin.yaml and the AppProject shopsets that the
+// example ApplicationSets' Applications belong to; and manifests/argocd/'s patch of the
+// repo-server's parameters, as kubectl patch --type merge sends it.
 func (p *platform) applyInstall(ctx context.Context, in installation, baseURL, token string) {
 	t := p.s.t
 	cm := in.find("ConfigMap", "shopset-generator")
@@ -454,13 +459,15 @@ func (p *platform) applyInstall(ctx context.Context, in installation, baseURL, t
 	sec := in.find("Secret", "shopset-generator")
 	require.NotNil(t, sec)
 	require.NoError(t, unstructured.SetNestedField(sec.Object, token, "stringData", "token"))
-	objs := []*unstructured.Unstructured{cm, sec, in.find("ConfigMap", "shopset-cmp-plugin"), in.find("ConfigMap", "argocd-cmd-params-cm"),
-		in.find("AppProject", "shopsets")}
+	objs := []*unstructured.Unstructured{cm, sec, in.find("ConfigMap", "shopset-cmp-plugin"), in.find("AppProject", "shopsets")}
 	for _, o := range objs {
 		require.NotNil(t, o)
 		o.SetNamespace("argocd")
 	}
 	require.NoError(t, p.home.apply(ctx, "shopset", objs...))
+	params := in.patch("ConfigMap", "argocd-cmd-params-cm")
+	require.NotNil(t, params)
+	require.NoError(t, p.home.patch(ctx, types.MergePatchType, "argocd", params))
 }
 
 // applyApplicationSet applies an example ApplicationSet pointed at the local Git server.
