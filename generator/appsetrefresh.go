@@ -89,13 +89,7 @@ func (s *Server) decideLoop(ctx context.Context) {
 		}
 		for _, url := range s.order {
 			src := s.sources[url]
-			src.mu.Lock()
-			views := make([]*view, 0, len(src.views))
-			for _, v := range src.views {
-				views = append(views, v)
-			}
-			src.mu.Unlock()
-			for _, v := range views {
+			for _, v := range src.viewList() {
 				v.mu.Lock()
 				good := v.good
 				v.mu.Unlock()

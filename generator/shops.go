@@ -41,20 +41,7 @@ func (s *Server) LookupShop(host string) ShopLookup {
 	host = normalizeHost(host)
 	out := ShopLookup{Host: host, Views: []ShopServed{}}
 	for _, url := range s.order {
-		src := s.sources[url]
-		src.mu.Lock()
-		views := make([]*view, 0, len(src.views))
-		for _, v := range src.views {
-			views = append(views, v)
-		}
-		src.mu.Unlock()
-		slices.SortFunc(views, func(a, b *view) int {
-			if a.key.revision != b.key.revision {
-				return strings.Compare(a.key.revision, b.key.revision)
-			}
-			return strings.Compare(a.key.path, b.key.path)
-		})
-		for _, v := range views {
+		for _, v := range s.sources[url].viewList() {
 			if served, ok := v.lookupShop(host); ok {
 				served.RepoURL = url
 				out.Views = append(out.Views, served)

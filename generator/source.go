@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -191,6 +193,28 @@ func (s *source) view(key viewKey) *view {
 	}
 	v.asked.Store(time.Now().UnixNano())
 	return v
+}
+
+// viewList returns the views in (revision, path) order, taking s.mu.
+func (s *source) viewList() []*view {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.viewsLocked()
+}
+
+// viewsLocked is viewList with s.mu held.
+func (s *source) viewsLocked() []*view {
+	views := make([]*view, 0, len(s.views))
+	for _, v := range s.views {
+		views = append(views, v)
+	}
+	slices.SortFunc(views, func(a, b *view) int {
+		if a.key.revision != b.key.revision {
+			return strings.Compare(a.key.revision, b.key.revision)
+		}
+		return strings.Compare(a.key.path, b.key.path)
+	})
+	return views
 }
 
 // lookup returns the view of key if there is one, without counting it as asked.

@@ -2,7 +2,6 @@ package generator
 
 import (
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/shopset/shopset/rollout"
@@ -139,20 +138,11 @@ func (s *Server) Status() Status {
 		if git.err != nil {
 			rs.LastError, rs.LastErrorAt = git.err.Error(), timePtr(src.syncErrAt)
 		}
-		views := make([]*view, 0, len(src.views))
-		for _, v := range src.views {
-			views = append(views, v)
-		}
+		views := src.viewsLocked()
 		src.mu.Unlock()
 		if src.refreshes != nil {
 			rs.AppSetRefresh = src.refreshState.status(s.cfg.Refresher.URL())
 		}
-		slices.SortFunc(views, func(a, b *view) int {
-			if a.key.revision != b.key.revision {
-				return compare(a.key.revision, b.key.revision)
-			}
-			return compare(a.key.path, b.key.path)
-		})
 		for _, v := range views {
 			rs.Views = append(rs.Views, v.status(now, git, s.cfg.MaxStale))
 		}
@@ -245,14 +235,4 @@ func timePtr(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
-}
-
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
