@@ -52,6 +52,17 @@ status:
     - {id: 1, revision: "2222222222222222222222222222222222222222", deployedAt: "2026-12-02T12:00:00Z"}
 `
 
+// runSynced runs r until the test ends and waits until its cache has synced.
+func runSynced(t *testing.T, r *argoapps.Reader) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go r.Run(ctx)
+	waitCtx, stop := context.WithTimeout(ctx, 10*time.Second)
+	defer stop()
+	require.True(t, r.WaitForSync(waitCtx))
+}
+
 func object(t *testing.T, y string) *unstructured.Unstructured {
 	t.Helper()
 	var m map[string]any
@@ -112,12 +123,7 @@ func TestReaderListsShopSetApplications(t *testing.T) {
 	_, err := r.List()
 	require.ErrorIs(t, err, argoapps.ErrNotSynced, "nothing is known before the cache has synced")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go r.Run(ctx)
-	waitCtx, stop := context.WithTimeout(ctx, 10*time.Second)
-	defer stop()
-	require.True(t, r.WaitForSync(waitCtx))
+	runSynced(t, r)
 	apps, err := r.List()
 	require.NoError(t, err)
 	require.Len(t, apps, 1)
@@ -165,12 +171,7 @@ func TestReaderNoticesAnAPIServerThatStopsAnswering(t *testing.T) {
 	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
 		map[schema.GroupVersionResource]string{argoapps.GVR: "ApplicationList"}, object(t, application))
 	r := argoapps.NewWithClient(client, "argocd")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go r.Run(ctx)
-	waitCtx, stop := context.WithTimeout(ctx, 10*time.Second)
-	defer stop()
-	require.True(t, r.WaitForSync(waitCtx))
+	runSynced(t, r)
 	_, err := r.List()
 	require.NoError(t, err)
 

@@ -204,18 +204,23 @@ func (s *suite) stopAll() {
 	s.procs = nil
 	s.mu.Unlock()
 	for i := len(procs) - 1; i >= 0; i-- {
-		p := procs[i]
-		sig := syscall.SIGTERM
-		if p.killOnly {
-			sig = syscall.SIGKILL
-		}
-		syscall.Kill(-p.cmd.Process.Pid, sig)
-		select {
-		case <-p.done:
-		case <-time.After(5 * time.Second):
-			syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-			<-p.done
-		}
+		procs[i].terminate(5 * time.Second)
+	}
+}
+
+// terminate stops the process group: SIGTERM (SIGKILL for processes that ignore it),
+// then SIGKILL if it has not ended within grace.
+func (p *process) terminate(grace time.Duration) {
+	sig := syscall.SIGTERM
+	if p.killOnly {
+		sig = syscall.SIGKILL
+	}
+	syscall.Kill(-p.cmd.Process.Pid, sig)
+	select {
+	case <-p.done:
+	case <-time.After(grace):
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
 	}
 }
 
@@ -582,17 +587,7 @@ func (s *suite) stop(name string) *process {
 	}
 	s.mu.Unlock()
 	require.NotNil(s.t, p, "no process %s", name)
-	sig := syscall.SIGTERM
-	if p.killOnly {
-		sig = syscall.SIGKILL
-	}
-	syscall.Kill(-p.cmd.Process.Pid, sig)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
-	}
+	p.terminate(10 * time.Second)
 	return p
 }
 
