@@ -201,10 +201,9 @@ func trimStderr(s string) string {
 	return s
 }
 
-// baseEnv is the environment of every git command: the process environment without
-// repository overrides, no prompts, no system or user configuration (the behaviour must
-// not depend on the host) and untranslated messages.
-func baseEnv() []string {
+// inheritedEnv is the process environment without the variables that point git at a
+// particular repository or configure it from the environment.
+func inheritedEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
@@ -213,7 +212,14 @@ func baseEnv() []string {
 		}
 		env = append(env, kv)
 	}
-	return append(env,
+	return env
+}
+
+// baseEnv is the environment of every git command: the process environment without
+// repository overrides, no prompts, no system or user configuration (the behaviour must
+// not depend on the host) and untranslated messages.
+func baseEnv() []string {
+	return append(inheritedEnv(),
 		"GIT_TERMINAL_PROMPT=0",
 		"GIT_ASKPASS=",
 		"SSH_ASKPASS=",

@@ -219,12 +219,7 @@ func (r *Repo) identity(ctx context.Context) ([]string, error) {
 			continue
 		}
 		c := exec.CommandContext(ctx, "git", "--git-dir="+r.dir, "config", "--get", v.key)
-		for _, kv := range os.Environ() {
-			if name, _, _ := strings.Cut(kv, "="); !localEnv[name] {
-				c.Env = append(c.Env, kv)
-			}
-		}
-		c.Env = append(c.Env, "LC_ALL=C")
+		c.Env = append(inheritedEnv(), "LC_ALL=C")
 		c.WaitDelay = waitDelay
 		out, err := c.Output()
 		value := strings.TrimSpace(string(out))
