@@ -105,6 +105,8 @@ func (d *decoder) check(inv *Inventory) {
 		}
 	}
 
+	d.checkPreviews(inv, clusters, configs)
+
 	for i := range inv.Shops {
 		s := &inv.Shops[i]
 		base := index("shops", i)
@@ -126,6 +128,40 @@ func (d *decoder) check(inv *Inventory) {
 	// broken names or references it would mostly repeat those errors.
 	if len(d.errs) == 0 {
 		d.checkPlacement(inv, tiers, configs)
+	}
+}
+
+// checkPreviews checks the previews section against the rest: its cluster and
+// configuration exist, its pattern takes no tier's branch, and no tier or ShopSet uses the
+// names previews are given.
+func (d *decoder) checkPreviews(inv *Inventory, clusters, configs names) {
+	p := inv.Previews
+	if p == nil {
+		return
+	}
+	d.ref("previews.cluster", "cluster", p.Cluster, clusters)
+	d.ref("previews.configuration", "configuration", p.Configuration, configs)
+	if pos, ok := d.ok["previews.branches"]; ok {
+		for _, t := range inv.Tiers {
+			if p.Matches(t.Branch) {
+				d.errorf(loc{path: "previews.branches", pos: pos}, "pattern %q matches branch %q of tier %q: a tier's branch is never a preview", p.Branches, t.Branch, t.Name)
+			}
+		}
+	}
+	for i, t := range inv.Tiers {
+		path := join(index("tiers", i), "name")
+		if pos, ok := d.ok[path]; ok && t.Name == PreviewTier {
+			d.errorf(loc{path: path, pos: pos},
+				"tier name %q is what previews are labelled with: rename the tier or remove the previews section", PreviewTier)
+		}
+	}
+	for i, s := range inv.ShopSets {
+		if strings.HasPrefix(s.Name, PreviewNamePrefix) {
+			path := join(index("shopsets", i), "name")
+			if pos, ok := d.ok[path]; ok {
+				d.errorf(loc{path: path, pos: pos}, "shopset name %q starts with %q, which previews' names start with: rename the shopset or remove the previews section", s.Name, PreviewNamePrefix)
+			}
+		}
 	}
 }
 

@@ -167,7 +167,42 @@ type Inventory struct {
 	AllowClusterScoped []string
 	// Freezes hold tiers where they are (see Freeze).
 	Freezes []Freeze
+	// Previews runs topic branches as preview ShopSets; nil when the inventory has no
+	// previews section.
+	Previews *Previews
 }
+
+// Previews says which branches run as preview ShopSets, and where. A preview is not
+// tiered or pinned: it runs its branch's head, on one cluster, with one configuration.
+type Previews struct {
+	// Branches is the pattern of the branches previewed (path.Match syntax, so '*' stops
+	// at '/'): preview/*.
+	Branches      string
+	Cluster       string
+	Configuration string
+	Components    []string
+	// Max is how many branches are previewed at once, the newest first.
+	Max int
+	// ExpireAfter is how long a branch with no new commit stays previewed.
+	ExpireAfter time.Duration
+	// Domain, when set, gives each preview a host <name>.<Domain> in the routing table.
+	Domain string
+	Pos    Position
+}
+
+// Preview defaults and bounds.
+const (
+	DefaultPreviewMax         = 10
+	MaxPreviewMax             = 200
+	DefaultPreviewExpireAfter = 14 * 24 * time.Hour
+	MaxPreviewExpireAfter     = 90 * 24 * time.Hour
+	// PreviewTier is the tier name a preview's parameter set and labels carry; no tier of
+	// an inventory with previews may be called so.
+	PreviewTier = "preview"
+	// PreviewNamePrefix starts every preview's name; no ShopSet of an inventory with
+	// previews may start with it.
+	PreviewNamePrefix = "pr-"
+)
 
 // maxInputSize bounds what Load reads and Parse accepts; real inventories
 // are a few hundred kilobytes, so anything near this is a mistake or an attack.

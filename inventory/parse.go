@@ -424,6 +424,7 @@ func (d *decoder) inventory(n *yaml.Node) *Inventory {
 				inv.Freezes = append(inv.Freezes, d.freeze(v, l))
 			})
 		}},
+		field{"previews", false, func(v *yaml.Node, l loc) { inv.Previews = d.previews(v, l) }},
 	)
 	if inv.ShopsFile != "" && validShopsFile(inv.ShopsFile) == nil {
 		d.readShopsFile(inv)
@@ -611,12 +612,36 @@ func (d *decoder) freeze(v *yaml.Node, l loc) Freeze {
 	return f
 }
 
+func (d *decoder) previews(v *yaml.Node, l loc) *Previews {
+	p := &Previews{Max: DefaultPreviewMax, ExpireAfter: DefaultPreviewExpireAfter, Pos: l.pos}
+	d.mapping(v, l,
+		field{"branches", true, d.text(&p.Branches, validBranchPattern)},
+		field{"cluster", true, d.text(&p.Cluster, nil)},
+		field{"configuration", true, d.text(&p.Configuration, nil)},
+		field{"components", false, d.uniqueStrings(&p.Components, "component", ValidDNSLabel)},
+		field{"max", false, d.integer(&p.Max, func(n int) error {
+			if n < 1 || n > MaxPreviewMax {
+				return fmt.Errorf("invalid max %d: must be between 1 and %d", n, MaxPreviewMax)
+			}
+			return nil
+		})},
+		field{"expireAfter", false, d.durationUpTo(&p.ExpireAfter, MaxPreviewExpireAfter)},
+		field{"domain", false, d.text(&p.Domain, validDNSSubdomain)},
+	)
+	return p
+}
+
 // maxDuration bounds soak and health timeouts: a week is longer than any rollout
 // should wait on its own.
 const maxDuration = 7 * 24 * time.Hour
 
-// duration decodes a Go duration ("90s", "10m", "1h30m") into dst.
+// duration decodes a Go duration ("90s", "10m", "1h30m") of at most maxDuration into dst.
 func (d *decoder) duration(dst *time.Duration) func(v *yaml.Node, l loc) {
+	return d.durationUpTo(dst, maxDuration)
+}
+
+// durationUpTo decodes a Go duration of at most max into dst.
+func (d *decoder) durationUpTo(dst *time.Duration, limit time.Duration) func(v *yaml.Node, l loc) {
 	return func(v *yaml.Node, l loc) {
 		if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!str" && v.ShortTag() != "!!int" {
 			d.errorf(l, "expected a duration such as 10m, got %s", describe(v))
@@ -634,8 +659,8 @@ func (d *decoder) duration(dst *time.Duration) func(v *yaml.Node, l loc) {
 		case t < 0:
 			d.errorf(l, "invalid duration %q: must not be negative", v.Value)
 			return
-		case t > maxDuration:
-			d.errorf(l, "invalid duration %q: at most %s", v.Value, maxDuration)
+		case t > limit:
+			d.errorf(l, "invalid duration %q: at most %s", v.Value, limit)
 			return
 		}
 		*dst = t

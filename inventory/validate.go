@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path"
 	"regexp"
 	"strings"
 
@@ -222,4 +223,58 @@ func validShopsFile(s string) error {
 		return fmt.Errorf("invalid shops file %q: must end in .yaml or .yml", s)
 	}
 	return nil
+}
+
+// maxBranchPattern bounds a previews branch pattern; path.Match's cost grows with it.
+const maxBranchPattern = 200
+
+// validBranchPattern checks a previews branch pattern: path.Match syntax ('*', '?',
+// character classes; '*' stops at '/'), no escapes, and a literal part a branch could have.
+func validBranchPattern(s string) error {
+	problem := func(format string, args ...any) error {
+		return fmt.Errorf("invalid branch pattern %q: %s", s, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case s == "":
+		return problem("must not be empty")
+	case len(s) > maxBranchPattern:
+		return problem("must be at most %d characters, got %d", maxBranchPattern, len(s))
+	case strings.Contains(s, `\`):
+		return problem(`must not contain '\'`)
+	case strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/") || strings.Contains(s, "//"):
+		return problem("must not start or end with '/' or contain \"//\"")
+	case !strings.ContainsAny(s, "*?["):
+		return problem("matches one branch only: use a wildcard, such as preview/*")
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:", r) {
+			return problem("invalid character %q", r)
+		}
+	}
+	if _, err := path.Match(s, ""); err != nil {
+		return problem("%v", err)
+	}
+	return nil
+}
+
+// Matches reports whether branch is one the previews' pattern names.
+func (p *Previews) Matches(branch string) bool {
+	ok, err := path.Match(p.Branches, branch)
+	return err == nil && ok
+}
+
+// BranchPrefix is the literal start of the pattern, up to its first wildcard: what a
+// preview's name leaves out of its branch (preview/ of preview/*).
+func (p *Previews) BranchPrefix() string {
+	if i := strings.IndexAny(p.Branches, "*?["); i >= 0 {
+		return p.Branches[:i]
+	}
+	return p.Branches
+}
+
+// RefDir is the directory of refs/heads/ every matching branch is under: the prefix up
+// to its last '/', so listing it lists a superset of the matches.
+func (p *Previews) RefDir() string {
+	prefix := p.BranchPrefix()
+	return prefix[:strings.LastIndex(prefix, "/")+1]
 }
