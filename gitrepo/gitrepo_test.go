@@ -719,3 +719,54 @@ func TestUserAgent(t *testing.T) {
 	})
 	assert.Equal(t, 1, seen)
 }
+
+func TestBranchesUnderAndTreeIDs(t *testing.T) {
+	ctx := context.Background()
+	r := gittest.Init(t)
+	base := r.Commit(t, "main", map[string]string{"policies/a.rego": "package a\n", "x": "1\n"}, "base")
+	r.Branch(t, "preview/a", base)
+	a := r.Commit(t, "preview/a", map[string]string{"x": "2\n"}, "same policies")
+	r.Branch(t, "preview/b", base)
+	b := r.Commit(t, "preview/b", map[string]string{"policies/a.rego": "package b\n"}, "other policies")
+	r.Branch(t, "previewx", base)
+	r.Branch(t, "preview/deep/c", base)
+	// A branch at a tree (git refuses to make one; a mirror can receive one) has no commit
+	// to deploy: it is not listed.
+	require.NoError(t, os.WriteFile(filepath.Join(r.Dir, ".git", "refs", "heads", "preview", "tree"),
+		[]byte(strings.TrimSpace(r.Git(t, "rev-parse", base+"^{tree}"))+"\n"), 0o644))
+	repo, err := gitrepo.OpenLocal(r.Dir)
+	require.NoError(t, err)
+
+	got, err := repo.BranchesUnder(ctx, "preview/")
+	require.NoError(t, err)
+	byName := map[string]gitrepo.Branch{}
+	for _, br := range got {
+		byName[br.Name] = br
+	}
+	assert.Len(t, got, 3)
+	assert.Equal(t, a, byName["preview/a"].Commit)
+	assert.Equal(t, b, byName["preview/b"].Commit)
+	assert.Equal(t, base, byName["preview/deep/c"].Commit)
+	when, err := time.Parse(time.RFC3339, strings.TrimSpace(r.Git(t, "show", "-s", "--format=%cI", a)))
+	require.NoError(t, err)
+	assert.True(t, when.Equal(byName["preview/a"].Committed), "%s != %s", when, byName["preview/a"].Committed)
+
+	all, err := repo.BranchesUnder(ctx, "")
+	require.NoError(t, err)
+	assert.Len(t, all, 5)
+	for _, bad := range []string{"preview", "preview/*", "-x/", "a\n/"} {
+		_, err := repo.BranchesUnder(ctx, bad)
+		assert.Error(t, err, bad)
+	}
+
+	ids, err := repo.TreeIDs(ctx, "policies", []string{base, a, b, r.Commit(t, "main", map[string]string{"policies/a.rego": ""}, "no policies")})
+	require.NoError(t, err)
+	require.Len(t, ids, 4)
+	assert.Equal(t, strings.TrimSpace(r.Git(t, "rev-parse", base+":policies")), ids[0])
+	assert.Equal(t, ids[0], ids[1], "same directory, same ID")
+	assert.NotEqual(t, ids[0], ids[2])
+	assert.NotEmpty(t, ids[2])
+	assert.Empty(t, ids[3], "no policies/ at all")
+	_, err = repo.TreeIDs(ctx, "../policies", []string{base})
+	assert.Error(t, err)
+}

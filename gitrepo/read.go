@@ -153,23 +153,9 @@ func (r *Repo) ReadFile(ctx context.Context, commit, path string) ([]byte, error
 // not a file. All of it together is bounded by maxBatchSize.
 func (r *Repo) ReadFileAt(ctx context.Context, path string, commits []string) ([][]byte, error) {
 	what := fmt.Sprintf("reading %s at %d commits", path, len(commits))
-	if !fs.ValidPath(path) || path == "." || strings.ContainsAny(path, "\r\n") {
-		return nil, fmt.Errorf("reading %q: invalid path", path)
-	}
-	var query strings.Builder
-	for _, c := range commits {
-		if err := checkRev(c); err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		query.WriteString(c + ":" + path + "\n")
-	}
-	out, err := r.read(ctx, cmd{args: []string{"cat-file", "--batch-check"}, stdin: strings.NewReader(query.String())})
+	lines, err := r.batchCheck(ctx, what, path, commits)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(lines) != len(commits) {
-		return nil, fmt.Errorf("%s: unexpected git cat-file output", what)
+		return nil, err
 	}
 	var ids strings.Builder
 	var total int64
@@ -190,7 +176,7 @@ func (r *Repo) ReadFileAt(ctx context.Context, path string, commits []string) ([
 	}
 	contents := map[string][]byte{}
 	if ids.Len() > 0 {
-		out, err = r.read(ctx, cmd{args: []string{"cat-file", "--batch"}, stdin: strings.NewReader(ids.String()),
+		out, err := r.read(ctx, cmd{args: []string{"cat-file", "--batch"}, stdin: strings.NewReader(ids.String()),
 			max: total + int64(len(commits))*128})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
@@ -216,6 +202,33 @@ func (r *Repo) ReadFileAt(ctx context.Context, path string, commits []string) ([
 		}
 	}
 	return res, nil
+}
+
+// batchCheck asks `git cat-file --batch-check` for path at each commit, in one process,
+// and returns its lines, one per commit.
+func (r *Repo) batchCheck(ctx context.Context, what, path string, commits []string) ([]string, error) {
+	if !fs.ValidPath(path) || path == "." || strings.ContainsAny(path, "\r\n") {
+		return nil, fmt.Errorf("reading %q: invalid path", path)
+	}
+	if len(commits) == 0 {
+		return nil, nil
+	}
+	var query strings.Builder
+	for _, c := range commits {
+		if err := checkRev(c); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		query.WriteString(c + ":" + path + "\n")
+	}
+	out, err := r.read(ctx, cmd{args: []string{"cat-file", "--batch-check"}, stdin: strings.NewReader(query.String())})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(lines) != len(commits) {
+		return nil, fmt.Errorf("%s: unexpected git cat-file output", what)
+	}
+	return lines, nil
 }
 
 // parseObjectLine parses a `git cat-file --batch-check` line: "<id> <type> <size>", or
@@ -423,4 +436,65 @@ func (r *Repo) revError(ctx context.Context, what string, err error, revs ...str
 		}
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// Branch is a branch head and when its commit was committed.
+type Branch struct {
+	Name      string // without refs/heads/
+	Commit    string
+	Committed time.Time
+}
+
+// maxBranches bounds what BranchesUnder lists: a repository with more branches under one
+// directory is a mistake or an attack, and saying so beats reading them all.
+const maxBranches = 100_000
+
+// BranchesUnder lists the branches under dir (a prefix of refs/heads/ ending in '/', or ""
+// for all) with their commits' committer dates, in one git process.
+func (r *Repo) BranchesUnder(ctx context.Context, dir string) ([]Branch, error) {
+	if dir != "" && (!strings.HasSuffix(dir, "/") || strings.ContainsAny(dir, "\r\n*?[") || strings.HasPrefix(dir, "-")) {
+		return nil, fmt.Errorf("listing branches under %q: invalid directory", dir)
+	}
+	out, err := r.read(ctx, cmd{args: []string{"for-each-ref", "--format=%(objectname) %(committerdate:unix) %(refname)", "refs/heads/" + dir}})
+	if err != nil {
+		return nil, fmt.Errorf("listing branches of %s under %q: %w", r.url, dir, err)
+	}
+	var branches []Branch
+	for _, line := range strings.Split(string(out), "\n") {
+		id, rest, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		date, ref, ok := strings.Cut(rest, " ")
+		if !ok {
+			continue
+		}
+		// A branch pointing at a tag or tree has no committer date: no commit to deploy.
+		sec, err := strconv.ParseInt(date, 10, 64)
+		if err != nil {
+			continue
+		}
+		if len(branches) == maxBranches {
+			return nil, fmt.Errorf("listing branches of %s under %q: more than %d", r.url, dir, maxBranches)
+		}
+		branches = append(branches, Branch{Name: strings.TrimPrefix(ref, "refs/heads/"), Commit: id, Committed: time.Unix(sec, 0).UTC()})
+	}
+	return branches, nil
+}
+
+// TreeIDs returns the object ID of path at each commit ("" where it is absent), in one
+// git process: comparing IDs compares whole directories.
+func (r *Repo) TreeIDs(ctx context.Context, path string, commits []string) ([]string, error) {
+	what := fmt.Sprintf("reading %s at %d commits", path, len(commits))
+	lines, err := r.batchCheck(ctx, what, path, commits)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(commits))
+	for i, l := range lines {
+		if id, _, _, ok := parseObjectLine(l); ok {
+			ids[i] = id
+		}
+	}
+	return ids, nil
 }
