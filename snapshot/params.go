@@ -35,6 +35,11 @@ type Params struct {
 	// Shops is how many shops placement puts on the ShopSet (the list is the routing
 	// table's, not the ShopSet's).
 	Shops int `json:"shops" yaml:"shops"`
+	// Preview is true for a preview of a topic branch (kind previews), whose Tier is
+	// inventory.PreviewTier, Branch the topic branch and Revision its head; PreviewHost is
+	// its host under previews.domain, or "". One template serves both kinds.
+	Preview     bool   `json:"preview" yaml:"preview"`
+	PreviewHost string `json:"previewHost" yaml:"previewHost"`
 }
 
 // RoutingParams is the parameter set of one cluster's routing Application: it deploys

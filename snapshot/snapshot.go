@@ -54,7 +54,10 @@ type Snapshot struct {
 	// Groups are the runs of Params with one tier and cluster (Params are sorted by tier,
 	// then cluster), so a filtered request visits only the runs it asks for.
 	Groups []Group
-	Built  time.Time
+	// Previews are the topic branches that may run as previews; nil when the inventory
+	// has no previews section.
+	Previews *Previews
+	Built    time.Time
 }
 
 // Build reads the inventory at revision from repo and pins every tier: LoadModel, then
@@ -112,6 +115,14 @@ func (m *Model) Pin(ctx context.Context, repo *gitrepo.Repo, revision string) (*
 	}
 	s.Groups = m.groups
 	if s.Encoded, err = encodeAll(s.Params); err != nil {
+		return nil, err
+	}
+	// A preview is never the inventory's own branch or a tier's.
+	exclude := map[string]bool{revision: true}
+	for _, t := range inv.Tiers {
+		exclude[t.Branch] = true
+	}
+	if s.Previews, err = m.pinPreviews(ctx, repo, exclude, pinned[0]); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -2,6 +2,7 @@ package snapshot_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/internal/gittest"
 	"github.com/shopset/shopset/inventory"
+	"github.com/shopset/shopset/preview"
 	"github.com/shopset/shopset/routing"
 	"github.com/shopset/shopset/snapshot"
 )
@@ -174,4 +176,72 @@ shopsets:
 			assert.Equal(t, tc.csv, p.AllowClusterScopedCSV, p.Name)
 		}
 	}
+}
+
+func TestPreviews(t *testing.T) {
+	repo, g, local := exampleRepo(t)
+	ctx := context.Background()
+	dev := repo.Branches["tier/dev"]
+	g.Branch(t, "preview/checkout", dev)
+	checkout := g.Commit(t, "preview/checkout", map[string]string{"apps/NOTES": "checkout\n"}, "Checkout redesign")
+	g.Branch(t, "preview/policy", dev)
+	g.Commit(t, "preview/policy", map[string]string{"policies/extra.rego": "package shopset.extra\n"}, "Weaker rules")
+	g.Branch(t, "preview/Upper", dev)
+	g.Branch(t, "topic/other", dev)
+
+	snap, err := snapshot.Build(ctx, local, "https://git.example/platform.git", "main", "shopsets.yaml")
+	require.NoError(t, err)
+	require.NotNil(t, snap.Previews)
+	var names []string
+	for _, c := range snap.Previews.Candidates {
+		names = append(names, c.Name)
+	}
+	assert.ElementsMatch(t, []string{"pr-checkout", preview.Name("preview/", "preview/Upper")}, names)
+	require.Len(t, snap.Previews.Skipped, 1)
+	assert.Equal(t, "preview/policy", snap.Previews.Skipped[0].Branch.Name)
+	assert.Equal(t, preview.PoliciesDiffer, snap.Previews.Skipped[0].Reason)
+
+	now := snap.Previews.Candidates[0].Committed
+	served := snap.Previews.At(now)
+	require.Len(t, served.Params, 2)
+	require.Len(t, served.Encoded, 2)
+	p := served.Params[0]
+	assert.Equal(t, "pr-checkout", p.Name, "newest first")
+	assert.Equal(t, snapshot.Params{
+		Name: "pr-checkout", AppName: "shopset-pr-checkout", Namespace: "shopset-pr-checkout",
+		Tier: inventory.PreviewTier, TierIndex: -1, Branch: "preview/checkout", Revision: checkout,
+		Configuration: "staging", MaxMemoryLimit: "2Gi", Components: []string{}, AllowClusterScoped: []string{},
+		Cluster:     snapshot.Cluster{Name: "cluster-c", Server: "https://cluster-c.k8s.shop.example", FailureDomain: "onprem-c", State: "active"},
+		RepoURL:     "https://git.example/platform.git", SyncPolicy: "automated",
+		Preview:     true, PreviewHost: "pr-checkout.preview.shop.example",
+	}, p)
+	assert.JSONEq(t, mustJSON(t, p), string(served.Encoded[0]))
+	for _, s := range snap.Params {
+		assert.False(t, s.Preview, s.Name)
+	}
+
+	// A policy change that lands on the lowest tier first lets the branch run, and the
+	// branches that do not carry it stop until they do.
+	g.Git(t, "checkout", "-q", "tier/dev")
+	g.Git(t, "merge", "-q", "--ff-only", "preview/policy")
+	snap, err = snapshot.Build(ctx, local, "https://git.example/platform.git", "main", "shopsets.yaml")
+	require.NoError(t, err)
+	require.Len(t, snap.Previews.Candidates, 1)
+	assert.Equal(t, "pr-policy", snap.Previews.Candidates[0].Name)
+	assert.Len(t, snap.Previews.Skipped, 2)
+
+	// Without a previews section there are none, whatever the branches.
+	inv := g.Git(t, "show", "main:shopsets.yaml")
+	g.Commit(t, "main", map[string]string{"shopsets.yaml": inv[:strings.Index(inv, "\n# Topic branches that run as preview")+1]}, "No previews")
+	snap, err = snapshot.Build(ctx, local, "https://git.example/platform.git", "main", "shopsets.yaml")
+	require.NoError(t, err)
+	assert.Nil(t, snap.Previews)
+	assert.Empty(t, snap.Previews.At(now).Params)
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
 }
