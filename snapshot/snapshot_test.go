@@ -211,9 +211,9 @@ func TestPreviews(t *testing.T) {
 		Name: "pr-checkout", AppName: "shopset-pr-checkout", Namespace: "shopset-pr-checkout",
 		Tier: inventory.PreviewTier, TierIndex: -1, Branch: "preview/checkout", Revision: checkout,
 		Configuration: "staging", MaxMemoryLimit: "2Gi", Components: []string{}, AllowClusterScoped: []string{},
-		Cluster:     snapshot.Cluster{Name: "cluster-c", Server: "https://cluster-c.k8s.shop.example", FailureDomain: "onprem-c", State: "active"},
-		RepoURL:     "https://git.example/platform.git", SyncPolicy: "automated",
-		Preview:     true, PreviewHost: "pr-checkout.preview.shop.example",
+		Cluster: snapshot.Cluster{Name: "cluster-c", Server: "https://cluster-c.k8s.shop.example", FailureDomain: "onprem-c", State: "active"},
+		RepoURL: "https://git.example/platform.git", SyncPolicy: "automated",
+		Preview: true, PreviewHost: "pr-checkout.preview.shop.example",
 	}, p)
 	assert.JSONEq(t, mustJSON(t, p), string(served.Encoded[0]))
 	for _, s := range snap.Params {
