@@ -46,7 +46,7 @@ func TestGetParamsWireFormat(t *testing.T) {
 		"configuration":"production","maxMemoryLimit":"10Gi","components":["maintenance"],"componentsCSV":"maintenance",
 		"allowClusterScoped":[],"allowClusterScopedCSV":"",
 		"cluster":{"name":"cluster-c","server":"https://cluster-c.k8s.shop.example","failureDomain":"onprem-c","state":"active"},
-		"repoURL":"`+f.url+`","syncPolicy":"automated","shops":1}]}}`, body)
+		"repoURL":"`+f.url+`","syncPolicy":"automated","shops":1,"preview":false,"previewHost":""}]}}`, body)
 }
 
 func TestGetParamsBadInput(t *testing.T) {

@@ -32,6 +32,7 @@ type query struct {
 const (
 	KindShopSets = "shopsets" // one per ShopSet (the default)
 	KindRouting  = "routing"  // one per cluster, for the routing table's Applications
+	KindPreviews = "previews" // one per previewed topic branch
 )
 
 // Input parameter names, as an ApplicationSet's generator.plugin.input.parameters sets them.
@@ -76,8 +77,8 @@ func decodeRequest(body []byte, defaultRepo string, defaults viewKey) (query, er
 			case ParamPath:
 				q.path = s
 			case ParamKind:
-				if s != KindShopSets && s != KindRouting {
-					return query{}, badRequest("input parameter %q must be %q or %q", name, KindShopSets, KindRouting)
+				if s != KindShopSets && s != KindRouting && s != KindPreviews {
+					return query{}, badRequest("input parameter %q must be %q, %q or %q", name, KindShopSets, KindRouting, KindPreviews)
 				}
 				q.kind = s
 			}
@@ -101,6 +102,9 @@ func decodeRequest(body []byte, defaultRepo string, defaults viewKey) (query, er
 	}
 	if q.kind == KindRouting && (len(q.filters[ParamTier]) > 0 || len(q.filters[ParamConfiguration]) > 0) {
 		return query{}, badRequest("routing parameter sets are per cluster: only the %q filter applies", ParamCluster)
+	}
+	if q.kind == KindPreviews && len(q.filters) > 0 {
+		return query{}, badRequest("previews run on the inventory's previews cluster with its configuration: no filter applies")
 	}
 	if strings.HasPrefix(q.revision, "-") {
 		return query{}, badRequest("input parameter %q must not start with '-'", ParamRevision)
@@ -142,6 +146,9 @@ func selectParams(s *snapshot.Snapshot, kind string, filters map[string][]string
 				return nil, badRequest("input parameter %q: %q is not in %s at %s", name, v, s.Path, s.Revision)
 			}
 		}
+	}
+	if kind == KindPreviews {
+		return nil, nil // snapshot.Previews.At decides
 	}
 	match := func(values []string, v string) bool { return len(values) == 0 || slices.Contains(values, v) }
 	tiers, clusters, configurations := filters[ParamTier], filters[ParamCluster], filters[ParamConfiguration]

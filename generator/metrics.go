@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/shopset/shopset/preview"
 	"github.com/shopset/shopset/rollout"
 
 	"github.com/shopset/shopset/version"
@@ -85,6 +86,8 @@ var (
 		"Shops placed on a ShopSet.", []string{"repo", "revision", "path", "shopset"}, nil)
 	descDegraded = prometheus.NewDesc("shopset_generator_degraded_shops",
 		"Shops placed on fewer failure domains than they ask for.", []string{"repo", "revision", "path"}, nil)
+	descPreviews = prometheus.NewDesc("shopset_generator_previews",
+		"Branches matching the previews pattern, by state: served, or the reason they are not (expired, over-max, policies-differ, name-taken).", []string{"repo", "state"}, nil)
 	descWaves = prometheus.NewDesc("shopset_rollout_waves",
 		"Waves of a tier's rollout in each state (pending, released, soaking, done, halted).", []string{"repo", "tier", "state"}, nil)
 	descHalted = prometheus.NewDesc("shopset_rollout_halted",
@@ -104,7 +107,7 @@ type stateCollector struct{ s *Server }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descAge, descStale, descRefreshErrors, descShopSets, descHeld, descShops, descDegraded,
-		descWaves, descHalted, descFrozen, descBehind, descBlind} {
+		descPreviews, descWaves, descHalted, descFrozen, descBehind, descBlind} {
 		ch <- d
 	}
 }
@@ -144,6 +147,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			if v.Rollouts != nil {
 				collectRollouts(ch, repo.URL, v.Rollouts)
 			}
+			if v.Previews != nil {
+				collectPreviews(ch, repo.URL, v.Previews)
+			}
 		}
 	}
 }
@@ -160,6 +166,18 @@ func (s *Server) countShopSets(url string, vs ViewStatus, perTier map[string]int
 	}
 	for _, p := range v.good.Params {
 		perTier[p.Tier]++
+	}
+}
+
+var previewStates = []string{"served", string(preview.Expired), string(preview.OverMax), string(preview.PoliciesDiffer), string(preview.NameTaken)}
+
+func collectPreviews(ch chan<- prometheus.Metric, repo string, p *PreviewsStatus) {
+	count := map[string]int{"served": len(p.Served)}
+	for _, s := range p.Skipped {
+		count[string(s.Reason)]++
+	}
+	for _, st := range previewStates {
+		ch <- prometheus.MustNewConstMetric(descPreviews, prometheus.GaugeValue, float64(count[st]), repo, st)
 	}
 }
 

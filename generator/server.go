@@ -352,7 +352,7 @@ func (s *Server) getParams(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	encoded := snap.Encoded
-	if q.kind != KindRouting {
+	if q.kind == KindShopSets {
 		roll, err := src.rolled(r.Context(), src.view(key), snap)
 		if err != nil {
 			writeError(w, s.log, err)
@@ -372,8 +372,16 @@ func (s *Server) getParams(w http.ResponseWriter, r *http.Request) {
 	if stale {
 		w.Header().Set("X-Shopset-Stale", "true")
 	}
-	if q.kind == KindRouting {
+	switch q.kind {
+	case KindRouting:
 		encoded = snap.EncodedRouting
+	case KindPreviews:
+		// Every preview served, and nothing else: expiry is decided now.
+		encoded = snap.Previews.At(time.Now()).Encoded
+		idx = make([]int, len(encoded))
+		for i := range idx {
+			idx[i] = i
+		}
 	}
 	buf := make([]byte, 0, 64+len(idx)*512)
 	buf = append(buf, `{"output":{"parameters":[`...)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/shopset/shopset/preview"
 	"github.com/shopset/shopset/rollout"
 	"github.com/shopset/shopset/snapshot"
 )
@@ -84,6 +85,51 @@ type ViewStatus struct {
 	DegradedShops []DegradedStatus `json:"degradedShops"`
 	// Rollouts is set when rollouts decide the ShopSets' revisions.
 	Rollouts *RolloutStatus `json:"rollouts,omitempty"`
+	// Previews is set when the inventory has a previews section.
+	Previews *PreviewsStatus `json:"previews,omitempty"`
+}
+
+// PreviewsStatus is what kind previews answers now: the settings, the previews served and
+// every matching branch left out, with why.
+type PreviewsStatus struct {
+	Branches      string            `json:"branches"`
+	Cluster       string            `json:"cluster"`
+	Configuration string            `json:"configuration"`
+	Max           int               `json:"max"`
+	ExpireAfter   string            `json:"expireAfter"`
+	Domain        string            `json:"domain,omitempty"`
+	Served        []PreviewStatus   `json:"served"`
+	Skipped       []preview.Skipped `json:"skipped"`
+}
+
+// PreviewStatus is one preview served.
+type PreviewStatus struct {
+	Name      string    `json:"name"`
+	AppName   string    `json:"appName"`
+	Namespace string    `json:"namespace"`
+	Branch    string    `json:"branch"`
+	Revision  string    `json:"revision"`
+	Committed time.Time `json:"committed"`
+	Host      string    `json:"host,omitempty"`
+}
+
+func previewsStatus(p *snapshot.Previews, now time.Time) *PreviewsStatus {
+	if p == nil {
+		return nil
+	}
+	set := p.Settings
+	served := p.At(now)
+	ps := &PreviewsStatus{Branches: set.Branches, Cluster: set.Cluster, Configuration: set.Configuration, Max: set.Max,
+		ExpireAfter: set.ExpireAfter.String(), Domain: set.Domain,
+		Served: make([]PreviewStatus, 0, len(served.Previews)), Skipped: served.Skipped}
+	if ps.Skipped == nil {
+		ps.Skipped = []preview.Skipped{}
+	}
+	for i, pv := range served.Previews {
+		ps.Served = append(ps.Served, PreviewStatus{Name: pv.Name, AppName: served.Params[i].AppName, Namespace: pv.Namespace,
+			Branch: pv.Branch.Name, Revision: pv.Commit, Committed: pv.Committed, Host: pv.Host})
+	}
+	return ps
 }
 
 // ClusterStatus is one cluster of an inventory.
@@ -188,6 +234,7 @@ func (v *view) status(now time.Time, git outage, maxStale time.Duration) ViewSta
 				vs.Rollouts.LastError = err.Error()
 			}
 		}
+		vs.Previews = previewsStatus(v.good.Previews, now)
 		vs.ShopSetList = make([]ShopSetStatus, 0, len(params))
 		for _, p := range params {
 			vs.ShopSetList = append(vs.ShopSetList, shopSetStatus(p, roll))

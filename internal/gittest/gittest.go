@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -74,6 +75,22 @@ func (r *Repo) Commit(t testing.TB, branch string, files map[string]string, msg 
 // CommitFiles is Commit for executables, symlinks and empty files.
 func (r *Repo) CommitFiles(t testing.TB, branch string, files map[string]File, msg string) string {
 	t.Helper()
+	return r.commit(t, branch, files, msg, time.Time{})
+}
+
+// CommitAt is Commit dated when, for what depends on how old a commit is (previews
+// expire); Commit's dates are fixed, a minute after the parent's.
+func (r *Repo) CommitAt(t testing.TB, branch string, files map[string]string, msg string, when time.Time) string {
+	t.Helper()
+	entries := make(map[string]File, len(files))
+	for path, content := range files {
+		entries[path] = File{Content: content}
+	}
+	return r.commit(t, branch, entries, msg, when)
+}
+
+func (r *Repo) commit(t testing.TB, branch string, files map[string]File, msg string, when time.Time) string {
+	t.Helper()
 	ref := "refs/heads/" + branch
 	parent, _ := r.git(nil, nil, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
 
@@ -116,6 +133,9 @@ func (r *Repo) CommitFiles(t testing.TB, branch string, files map[string]File, m
 		require.NoError(t, err, "reading the date of %s", parent)
 		date = ct + 60
 		args = append(args, "-p", parent)
+	}
+	if !when.IsZero() {
+		date = when.Unix()
 	}
 	stamp := fmt.Sprintf("@%d +0000", date)
 	env = append(env, "GIT_AUTHOR_DATE="+stamp, "GIT_COMMITTER_DATE="+stamp)

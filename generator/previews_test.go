@@ -1,0 +1,145 @@
+package generator_test
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shopset/shopset/internal/golden"
+	"github.com/shopset/shopset/preview"
+)
+
+// previewFixture is the example repository with two preview branches off tier/dev,
+// committed now and a minute ago, so neither has expired.
+func previewFixture(t *testing.T) (*fixture, argo) {
+	f := newFixture(t, "http")
+	dev := f.repo.Branches["tier/dev"]
+	now := time.Now().Truncate(time.Second)
+	f.gitRepo.Branch(t, "preview/checkout-redesign", dev)
+	f.gitRepo.CommitAt(t, "preview/checkout-redesign", map[string]string{"apps/NOTES": "redesign\n"}, "Checkout redesign", now.Add(-time.Minute))
+	f.gitRepo.Branch(t, "preview/Fix_42", dev)
+	f.gitRepo.CommitAt(t, "preview/Fix_42", map[string]string{"apps/NOTES": "fix\n"}, "Fix 42", now)
+	a := f.argo(t)
+	a.appset = "preview-applicationset.yaml"
+	return f, a
+}
+
+func TestArgoCDRendersPreviews(t *testing.T) {
+	f, a := previewFixture(t)
+	apps, err := a.applications()
+	require.NoError(t, err)
+	fix := preview.Name("preview/", "preview/Fix_42")
+	assert.Equal(t, []string{"shopset-" + fix, "shopset-pr-checkout-redesign"}, appNames(apps), "newest first")
+	redesign := appByName(t, apps, "shopset-pr-checkout-redesign")
+	assert.Equal(t, f.gitRepo.Head(t, "preview/checkout-redesign"), redesign.Spec.Source.TargetRevision)
+	assert.Equal(t, "shopset-pr-checkout-redesign", redesign.Spec.Destination.Namespace)
+	assert.Equal(t, "true", redesign.Labels["shopset.io/preview"])
+	assert.Equal(t, "preview", redesign.Labels["shopset.io/tier"])
+	assert.Equal(t, "pr-checkout-redesign.preview.shop.example", redesign.Annotations["shopset.io/preview-host"])
+	// Dates and commits change with every run; the golden holds the rest.
+	golden.Assert(t, filepath.Join("testdata", "preview-application.yaml"),
+		bytes.ReplaceAll(a.yamlOf(apps[1:]), []byte(redesign.Spec.Source.TargetRevision), []byte("HEAD-OF-preview/checkout-redesign")))
+
+	// The ShopSets' ApplicationSet lists no preview.
+	a.appset = ""
+	shopsets, err := a.applications()
+	require.NoError(t, err)
+	assert.Len(t, shopsets, 9)
+
+	// A push to the branch moves its Application.
+	a.appset = "preview-applicationset.yaml"
+	head := f.gitRepo.CommitAt(t, "preview/checkout-redesign", map[string]string{"apps/NOTES": "again\n"}, "Again", time.Now())
+	apps, err = a.applications()
+	require.NoError(t, err)
+	assert.Equal(t, head, appByName(t, apps, "shopset-pr-checkout-redesign").Spec.Source.TargetRevision)
+
+	// A deleted branch drops its preview, and only it.
+	f.gitRepo.Git(t, "branch", "-D", "preview/Fix_42")
+	apps, err = a.applications()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"shopset-pr-checkout-redesign"}, appNames(apps))
+}
+
+// Previews fail closed as ShopSets do: a Git outage, an invalid inventory or a broken
+// request never answers fewer previews than there are.
+func TestPreviewsFailClosed(t *testing.T) {
+	f, a := previewFixture(t)
+	apps, err := a.applications()
+	require.NoError(t, err)
+	require.Len(t, apps, 2)
+
+	f.git.SetDown(true)
+	apps, err = a.applications()
+	require.NoError(t, err, "a Git outage serves the last good answer")
+	assert.Len(t, apps, 2)
+	f.git.SetDown(false)
+
+	good := f.inventory(t)
+	f.commitInventory(t, good+"bogus: 1\n", "Break the inventory")
+	apps, err = a.applications()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unknown field "bogus"`)
+	assert.Empty(t, apps)
+	f.commitInventory(t, good, "Mend it")
+
+	a.params = map[string]string{"tier": `"dev"`}
+	_, err = a.applications()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no filter applies")
+	a.params = nil
+
+	// A restart with an empty mirror while Git is down answers an error, not nothing.
+	f.git.SetDown(true)
+	f.restart(t, true)
+	_, err = a.applications()
+	require.Error(t, err)
+	f.git.SetDown(false)
+	apps, err = a.applications()
+	require.NoError(t, err)
+	assert.Len(t, apps, 2)
+}
+
+// What is not previewed is reported, with why: a branch that would run weaker policies,
+// branches past the maximum, branches without a commit for too long.
+func TestPreviewsReportWhatTheyLeaveOut(t *testing.T) {
+	f, a := previewFixture(t)
+	dev := f.repo.Branches["tier/dev"]
+	f.gitRepo.Branch(t, "preview/weaker", dev)
+	f.gitRepo.CommitAt(t, "preview/weaker", map[string]string{"policies/memory.rego": "package shopset\n"}, "No limits", time.Now())
+	f.gitRepo.Branch(t, "preview/old", dev)
+	f.gitRepo.CommitAt(t, "preview/old", map[string]string{"apps/NOTES": "old\n"}, "Old", time.Now().Add(-15*24*time.Hour))
+	inv := f.inventory(t)
+	require.Contains(t, inv, "\n  max: 10 ")
+	f.commitInventory(t, strings.Replace(inv, "\n  max: 10 ", "\n  max: 1 ", 1), "One preview at a time")
+
+	apps, err := a.applications()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"shopset-" + preview.Name("preview/", "preview/Fix_42")}, appNames(apps))
+
+	st := f.status(t).Repositories[0].Views[0].Previews
+	require.NotNil(t, st)
+	assert.Len(t, st.Served, 1)
+	why := map[string]preview.Reason{}
+	for _, s := range st.Skipped {
+		why[s.Branch.Name] = s.Reason
+	}
+	assert.Equal(t, map[string]preview.Reason{
+		"preview/weaker": preview.PoliciesDiffer, "preview/checkout-redesign": preview.OverMax, "preview/old": preview.Expired,
+	}, why)
+
+	metrics := scrape(t, f)
+	for _, line := range []string{
+		`shopset_generator_previews{repo="` + f.url + `",state="served"} 1`,
+		`shopset_generator_previews{repo="` + f.url + `",state="over-max"} 1`,
+		`shopset_generator_previews{repo="` + f.url + `",state="expired"} 1`,
+		`shopset_generator_previews{repo="` + f.url + `",state="policies-differ"} 1`,
+		`shopset_generator_previews{repo="` + f.url + `",state="name-taken"} 0`,
+	} {
+		assert.Contains(t, metrics, line)
+	}
+}
