@@ -2,11 +2,13 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
@@ -21,6 +23,7 @@ func newList(env Env) *cobra.Command {
 		path, output string
 		repo         repoFlags
 		noHeaders    bool
+		previews     bool
 		filter       listFilter
 	)
 	cmd := &cobra.Command{
@@ -30,7 +33,11 @@ func newList(env Env) *cobra.Command {
 With --repo it reads the inventory and the tier branches from Git the way the generator does,
 and -o json|yaml prints exactly the generator's parameter sets, pinned revisions included.
 --tier, --cluster and --configuration select, as the generator's filters do; -o name
-prints shopset/NAME lines for scripts.`,
+prints shopset/NAME lines for scripts.
+
+--previews (with --repo) lists the previews of topic branches instead, as the generator
+serves them now (kind previews), newest first; the matching branches left out, and why,
+go to stderr.`,
 		Example: `  # Every ShopSet, grouped by tier, then cluster
   shopctl list
 
@@ -43,6 +50,9 @@ prints shopset/NAME lines for scripts.`,
   # Names only, for scripts
   shopctl list --configuration staging -o name
 
+  # The previews of topic branches, and why others are not previewed
+  shopctl list --repo . --previews -o wide
+
   # Count the ShopSets of two tiers
   shopctl list --tier dev,beta --no-headers | wc -l`,
 		Args: cobra.NoArgs,
@@ -51,6 +61,9 @@ prints shopset/NAME lines for scripts.`,
 				inv    *inventory.Inventory
 				params []snapshot.Params
 			)
+			if previews {
+				return listPreviews(cmd, env, &repo, filter, output, noHeaders)
+			}
 			if repo.repo != "" {
 				snap, _, cleanup, err := repo.snapshot(cmd.Context())
 				if err != nil {
@@ -76,15 +89,51 @@ prints shopset/NAME lines for scripts.`,
 	repo.add(cmd, env)
 	f := cmd.Flags()
 	f.BoolVar(&noHeaders, "no-headers", false, "with table and wide: print no header line")
+	f.BoolVar(&previews, "previews", false, "with --repo: list the previews of topic branches instead of the ShopSets")
 	f.StringSliceVar(&filter.tiers, "tier", nil, "only these tiers (repeatable, or comma-separated)")
 	f.StringSliceVar(&filter.clusters, "cluster", nil, "only these clusters")
 	f.StringSliceVar(&filter.configurations, "configuration", nil, "only these configurations")
 	cmd.MarkFlagsMutuallyExclusive("inventory", "repo")
+	cmd.MarkFlagsMutuallyExclusive("previews", "inventory")
 	_ = cmd.RegisterFlagCompletionFunc("tier", completeNames(tierNames))
 	_ = cmd.RegisterFlagCompletionFunc("cluster", completeNames(clusterNames))
 	_ = cmd.RegisterFlagCompletionFunc("configuration", completeNames(configurationNames))
 	addOutputFlag(cmd, &output, "", "table", "wide", "name", "json", "yaml")
 	return cmd
+}
+
+// listPreviews prints the previews the generator serves now, and on stderr the matching
+// branches it leaves out.
+func listPreviews(cmd *cobra.Command, env Env, repo *repoFlags, filter listFilter, output string, noHeaders bool) error {
+	switch {
+	case repo.repo == "":
+		return errors.New("--previews needs --repo: previews are topic branches in Git (shopctl list --previews --repo R)")
+	case len(filter.tiers)+len(filter.clusters)+len(filter.configurations) > 0:
+		return errors.New("--previews takes no --tier, --cluster or --configuration: previews run on the inventory's previews cluster with its configuration")
+	}
+	snap, _, cleanup, err := repo.snapshot(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	if snap.Inventory.Previews == nil {
+		return fmt.Errorf("%s at %s has no previews section: no branch is previewed", repo.path, repo.revision)
+	}
+	served := snap.Previews.At(time.Now())
+	if err := printList(env.Stdout, output, noHeaders, nonNilParams(served.Params)); err != nil {
+		return err
+	}
+	for _, s := range served.Skipped {
+		fmt.Fprintf(env.Stderr, "not previewed: %s (%s): %s\n", s.Branch.Name, s.Reason, s.Detail)
+	}
+	return nil
+}
+
+func nonNilParams(p []snapshot.Params) []snapshot.Params {
+	if p == nil {
+		return []snapshot.Params{}
+	}
+	return p
 }
 
 // listFilter selects ShopSets as the generator's filters do: every name must be in the

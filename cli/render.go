@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/policy"
 	"github.com/shopset/shopset/render"
@@ -23,6 +24,7 @@ type renderOptions struct {
 	routing     bool
 	cluster     string
 	namespace   string
+	preview     string // a topic branch, rendered as its preview
 	name        string // the ShopSet, the one argument
 }
 
@@ -39,6 +41,10 @@ Pipe it to kubectl to review or apply by hand.
 With --repo it reads the inventory at --revision and the ShopSet's tier content at its
 pinned revision from Git, exactly as the generator and the plugin do.
 
+With --preview BRANCH and --repo it renders the preview of a topic branch instead, at the
+branch's head with the inventory's previews settings, as the plugin does for its
+Application.
+
 With --routing it renders the routing table (a ConfigMap) for --cluster instead, as the
 plugin does for a routing Application.
 
@@ -54,6 +60,9 @@ and exemptions go to stderr.`,
 
   # The kustomization synthesised for the ShopSet
   shopctl render a-2 --overlay
+
+  # The preview of a topic branch, as its Application renders it
+  shopctl render --preview preview/checkout-redesign --repo .
 
   # The routing table of cluster-a
   shopctl render --routing --cluster cluster-a -f shopsets.yaml`,
@@ -73,6 +82,7 @@ and exemptions go to stderr.`,
 	f := cmd.Flags()
 	f.StringVarP(&o.dir, "dir", "d", ".", "checkout of the ShopSet's tier branch")
 	f.BoolVar(&o.routing, "routing", false, "render the routing table ConfigMap instead of a ShopSet")
+	f.StringVar(&o.preview, "preview", "", "with --repo: render the preview of this topic branch instead of a ShopSet")
 	f.StringVar(&o.cluster, "cluster", "", "with --routing: the cluster the routing table is for")
 	f.StringVar(&o.namespace, "namespace", routing.DefaultNamespace, "with --routing: the ConfigMap's namespace")
 	f.BoolVar(&o.showOverlay, "overlay", false, "print the kustomization synthesised for the ShopSet instead of its manifests\n(it builds with `kustomize build` from "+render.OverlayDir+"/ beside apps/)")
@@ -81,6 +91,9 @@ and exemptions go to stderr.`,
 	cmd.MarkFlagsMutuallyExclusive("inventory", "repo")
 	cmd.MarkFlagsMutuallyExclusive("routing", "overlay")
 	cmd.MarkFlagsMutuallyExclusive("routing", "dir")
+	cmd.MarkFlagsMutuallyExclusive("routing", "preview")
+	cmd.MarkFlagsMutuallyExclusive("preview", "dir")
+	cmd.MarkFlagsMutuallyExclusive("preview", "inventory")
 	return cmd
 }
 
@@ -91,6 +104,12 @@ func (o *renderOptions) validate() error {
 		return fmt.Errorf("--routing renders a cluster's routing table, not a ShopSet: drop %q (shopctl render --routing --cluster C)", o.name)
 	case o.routing && o.cluster == "":
 		return errors.New("--routing needs --cluster: the routing table is per cluster (shopctl render --routing --cluster C)")
+	case o.preview != "" && o.name != "":
+		return fmt.Errorf("--preview renders a topic branch's preview, not a ShopSet: drop %q (shopctl render --preview BRANCH --repo R)", o.name)
+	case o.preview != "" && o.repo.repo == "":
+		return errors.New("--preview needs --repo: a preview is rendered from its branch in Git (shopctl render --preview BRANCH --repo R)")
+	case o.preview != "":
+		return nil
 	case !o.routing && o.name == "":
 		return errors.New("a ShopSet name is required: shopctl render NAME")
 	case !o.routing && o.cluster != "":
@@ -111,6 +130,9 @@ func (o *renderOptions) run(ctx context.Context, env Env) error {
 		}
 		_, err = env.Stdout.Write(out)
 		return err
+	}
+	if o.preview != "" {
+		return renderPreview(ctx, env, &o.repo, o.preview, o.showOverlay)
 	}
 	if o.repo.repo != "" {
 		return renderFromRepo(ctx, env, &o.repo, o.name, o.showOverlay)
@@ -155,7 +177,13 @@ func renderFromRepo(ctx context.Context, env Env, f *repoFlags, name string, sho
 	if !ok {
 		return fmt.Errorf("shopset %q not found in %s at %s%s", name, f.path, f.revision, didYouMean(snap.Inventory.SimilarShopSets(name)))
 	}
-	params := render.FromInventory(snap.Inventory, s)
+	tier, _ := snap.Tier(s.Tier)
+	return renderAt(ctx, env, repo, tier.Branch, tier.Pinned, render.FromInventory(snap.Inventory, s), showOverlay)
+}
+
+// renderAt renders params from the repository at commit (of branch, for messages), checked
+// against the policies there, as the plugin does; or prints the overlay.
+func renderAt(ctx context.Context, env Env, repo *gitrepo.Repo, branch, commit string, params render.ShopSet, showOverlay bool) error {
 	if showOverlay {
 		out, err := render.Overlay(params)
 		if err != nil {
@@ -164,18 +192,42 @@ func renderFromRepo(ctx context.Context, env Env, f *repoFlags, name string, sho
 		_, err = env.Stdout.Write(out)
 		return err
 	}
-	tier, _ := snap.Tier(s.Tier)
-	tree, err := repo.Tree(ctx, tier.Pinned)
+	tree, err := repo.Tree(ctx, commit)
 	if err != nil {
-		return fmt.Errorf("shopset %q: reading %s at %.12s: %w", name, tier.Branch, tier.Pinned, err)
+		return fmt.Errorf("shopset %q: reading %s at %.12s: %w", params.Name, branch, commit, err)
 	}
 	out, res, err := policy.Render(ctx, tree, params)
-	res.Report(env.Stderr, name)
+	res.Report(env.Stderr, params.Name)
 	if err != nil {
 		return err
 	}
 	_, err = env.Stdout.Write(out)
 	return err
+}
+
+// renderPreview renders a topic branch's preview from its head, whether or not the time
+// serves it now (it may have expired or be past the maximum): what its Application
+// renders while it is served.
+func renderPreview(ctx context.Context, env Env, f *repoFlags, branch string, showOverlay bool) error {
+	snap, repo, cleanup, err := f.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	set := snap.Inventory.Previews
+	if set == nil {
+		return fmt.Errorf("%s at %s has no previews section: no branch is previewed", f.path, f.revision)
+	}
+	p, skipped, ok := snap.Previews.Find(branch)
+	switch {
+	case skipped != nil:
+		return fmt.Errorf("branch %q is not previewed (%s): %s", branch, skipped.Reason, skipped.Detail)
+	case !ok && !set.Matches(branch):
+		return fmt.Errorf("branch %q does not match previews.branches %q", branch, set.Branches)
+	case !ok:
+		return fmt.Errorf("branch %q not found in %s", branch, repo.URL())
+	}
+	return renderAt(ctx, env, repo, branch, p.Revision, p.RenderInput(), showOverlay)
 }
 
 // loadInventory reads the inventory from --repo (at --revision) or from the file path.

@@ -9,6 +9,7 @@ import (
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/preview"
+	"github.com/shopset/shopset/render"
 )
 
 // PoliciesDir is the directory of a checkout whose Rego policies a render is checked
@@ -53,6 +54,34 @@ func (p *Previews) At(now time.Time) Served {
 	}
 	out.Skipped = append(append(out.Skipped, p.Skipped...), late...)
 	return out
+}
+
+// Find returns the parameter set of branch's preview, whether or not the time serves it
+// now; a matching branch that cannot run gives its Skipped entry instead.
+func (p *Previews) Find(branch string) (Params, *preview.Skipped, bool) {
+	if p == nil {
+		return Params{}, nil, false
+	}
+	for i, c := range p.Candidates {
+		if c.Branch.Name == branch {
+			return p.params[i], nil, true
+		}
+	}
+	for _, s := range p.Skipped {
+		if s.Branch.Name == branch {
+			return Params{}, &s, false
+		}
+	}
+	return Params{}, nil, false
+}
+
+// RenderInput is what a render of the parameter set's ShopSet or preview needs: what the
+// plugin reads from the Application's plugin env, which the template fills from it.
+func (p Params) RenderInput() render.ShopSet {
+	return render.ShopSet{
+		Name: p.Name, Namespace: p.Namespace, Tier: p.Tier, Configuration: p.Configuration, Cluster: p.Cluster.Name,
+		Components: p.Components, MaxMemoryLimit: p.MaxMemoryLimit, AllowClusterScoped: p.AllowClusterScoped,
+	}
 }
 
 // pinPreviews lists the previews of the model's inventory from the mirror's branches:
