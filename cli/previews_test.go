@@ -88,3 +88,26 @@ func TestPreviewErrors(t *testing.T) {
 		})
 	}
 }
+
+// render --routing --repo lists the hosts of the previews the generator serves now, as the
+// routing Application's parameter set names them.
+func TestRoutingListsPreviewHosts(t *testing.T) {
+	repo, err := examples.BuildRepo(context.Background(), filepath.Join(t.TempDir(), "repo"))
+	require.NoError(t, err)
+	g := gittest.Open(t, repo.Dir)
+	before := run(t, nil, "render", "--routing", "--cluster", "cluster-a", "--repo", repo.Dir)
+	require.Equal(t, 0, before.code, before.stderr)
+	assert.NotContains(t, before.stdout, "previews")
+
+	g.Branch(t, "preview/checkout", repo.Branches["tier/dev"])
+	g.CommitAt(t, "preview/checkout", map[string]string{"apps/NOTES": "x\n"}, "Checkout", time.Now())
+	after := run(t, nil, "render", "--routing", "--cluster", "cluster-a", "--repo", repo.Dir)
+	require.Equal(t, 0, after.code, after.stderr)
+	assert.Contains(t, after.stdout, `"pr-checkout.preview.shop.example": {`)
+	assert.Contains(t, after.stdout, `"namespace": "shopset-pr-checkout"`)
+
+	// From a file there are no branches, so no previews.
+	file := run(t, nil, "render", "--routing", "--cluster", "cluster-a", "-f", filepath.Join(repo.Dir, "shopsets.yaml"))
+	require.Equal(t, 0, file.code, file.stderr)
+	assert.Equal(t, before.stdout, file.stdout)
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -120,11 +121,11 @@ func (o *renderOptions) validate() error {
 
 func (o *renderOptions) run(ctx context.Context, env Env) error {
 	if o.routing {
-		inv, err := loadInventory(ctx, o.path, &o.repo)
+		inv, previews, err := routingInputs(ctx, o.path, &o.repo)
 		if err != nil {
 			return err
 		}
-		out, err := routing.Render(inv, o.cluster, o.namespace)
+		out, err := routing.Render(inv, o.cluster, o.namespace, previews)
 		if err != nil {
 			return err
 		}
@@ -228,6 +229,25 @@ func renderPreview(ctx context.Context, env Env, f *repoFlags, branch string, sh
 		return fmt.Errorf("branch %q not found in %s", branch, repo.URL())
 	}
 	return renderAt(ctx, env, repo, branch, p.Revision, p.RenderInput(), showOverlay)
+}
+
+// routingInputs reads the inventory from the file, or from --repo with the previews the
+// generator serves now, as a routing Application's parameter set names them.
+func routingInputs(ctx context.Context, path string, repo *repoFlags) (*inventory.Inventory, []string, error) {
+	if repo.repo == "" {
+		inv, err := inventory.Load(path)
+		return inv, nil, err
+	}
+	snap, _, cleanup, err := repo.snapshot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer cleanup()
+	params, _, err := snap.RoutingAt(time.Now())
+	if err != nil || len(params) == 0 {
+		return snap.Inventory, nil, err
+	}
+	return snap.Inventory, params[0].Previews, nil
 }
 
 // loadInventory reads the inventory from --repo (at --revision) or from the file path.

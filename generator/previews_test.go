@@ -143,3 +143,26 @@ func TestPreviewsReportWhatTheyLeaveOut(t *testing.T) {
 		assert.Contains(t, metrics, line)
 	}
 }
+
+// The routing Applications name the previews served, so the routing table lists their
+// hosts; a preview that goes leaves the list.
+func TestArgoCDRoutingNamesPreviews(t *testing.T) {
+	f, a := previewFixture(t)
+	a.appset = "routing-applicationset.yaml"
+	previews := func() string {
+		apps, err := a.applications()
+		require.NoError(t, err)
+		require.Len(t, apps, 3)
+		var got string
+		for _, e := range appByName(t, apps, "shopset-routing-cluster-a").Spec.Source.Plugin.Env {
+			if e.Name == "SHOPSET_PREVIEWS" {
+				got = e.Value
+			}
+		}
+		return got
+	}
+	fix := preview.Name("preview/", "preview/Fix_42")
+	assert.Equal(t, fix+",pr-checkout-redesign", previews())
+	f.gitRepo.Git(t, "branch", "-D", "preview/Fix_42")
+	assert.Equal(t, "pr-checkout-redesign", previews())
+}

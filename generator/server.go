@@ -374,7 +374,10 @@ func (s *Server) getParams(w http.ResponseWriter, r *http.Request) {
 	}
 	switch q.kind {
 	case KindRouting:
-		encoded = snap.EncodedRouting
+		if _, encoded, err = snap.RoutingAt(time.Now()); err != nil {
+			writeError(w, s.log, err)
+			return
+		}
 	case KindPreviews:
 		// Every preview served, and nothing else: expiry is decided now.
 		encoded = snap.Previews.At(time.Now()).Encoded

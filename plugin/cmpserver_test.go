@@ -399,7 +399,7 @@ func TestCMPServerRendersRoutingTable(t *testing.T) {
 	inv, err := inventory.Load(filepath.Join(clone, "shopsets.yaml"))
 	require.NoError(t, err)
 	inv.File = "shopsets.yaml"
-	want, err := routing.Render(inv, "cluster-b", routing.DefaultNamespace)
+	want, err := routing.Render(inv, "cluster-b", routing.DefaultNamespace, nil)
 	require.NoError(t, err)
 
 	resp, err := generate(t, clone, &v1alpha1.ApplicationSourcePlugin{Name: plugin.Name, Env: env(
@@ -417,6 +417,29 @@ func TestCMPServerRendersRoutingTable(t *testing.T) {
 		"SHOPSET_MODE", "routing", "SHOPSET_CLUSTER", "cluster-z")})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `routing table: cluster "cluster-z" is not in shopsets.yaml`)
+
+	// The previews a routing parameter set names (previewsCSV) get their hosts, by env or
+	// by plugin parameter.
+	want, err = routing.Render(inv, "cluster-b", routing.DefaultNamespace, []string{"pr-a", "pr-b"})
+	require.NoError(t, err)
+	wantJSON = asJSON(t, want)
+	for _, p := range []*v1alpha1.ApplicationSourcePlugin{
+		{Name: plugin.Name, Env: env("SHOPSET_MODE", "routing", "SHOPSET_CLUSTER", "cluster-b", "SHOPSET_PREVIEWS", "pr-a,pr-b")},
+		{Name: plugin.Name, Parameters: v1alpha1.ApplicationSourcePluginParameters{
+			{Name: "mode", String_: str("routing")}, {Name: "cluster", String_: str("cluster-b")},
+			{Name: "previews", OptionalArray: &v1alpha1.OptionalArray{Array: []string{"pr-a", "pr-b"}}},
+		}},
+	} {
+		resp, err = generate(t, clone, p, repository.WithCMPTarExcludedGlobs([]string{".git"}))
+		require.NoError(t, err)
+		require.Len(t, resp.Manifests, 1)
+		assert.JSONEq(t, wantJSON[0], resp.Manifests[0])
+		assert.Contains(t, resp.Manifests[0], `pr-a.preview.shop.example`)
+	}
+	_, err = generate(t, clone, &v1alpha1.ApplicationSourcePlugin{Name: plugin.Name, Env: env(
+		"SHOPSET_MODE", "routing", "SHOPSET_CLUSTER", "cluster-b", "SHOPSET_PREVIEWS", "a-1")})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"a-1" is not a preview's name`)
 }
 
 // The reported way out of the checkout: a builtin PatchTransformer, listed under the base's

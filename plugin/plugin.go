@@ -57,6 +57,7 @@ const (
 const (
 	envMode      = "SHOPSET_MODE"
 	envInventory = "SHOPSET_INVENTORY"
+	envPreviews  = "SHOPSET_PREVIEWS"
 )
 
 var fields = []field{
@@ -75,7 +76,7 @@ var fields = []field{
 
 // extraParams are the plugin parameters a ShopSet render does not use but a routing
 // render does.
-var extraParams = map[string]string{"mode": envMode, "inventory": envInventory}
+var extraParams = map[string]string{"mode": envMode, "inventory": envInventory, "previews": envPreviews}
 
 // parameter is one entry of ARGOCD_APP_PARAMETERS, as Argo CD marshals it.
 type parameter struct {
@@ -168,7 +169,7 @@ func parseParameters(raw string) (map[string][]string, error) {
 		known[f.param] = f
 	}
 	for name, env := range extraParams {
-		known[name] = field{param: name, env: env}
+		known[name] = field{param: name, env: env, list: env == envPreviews}
 	}
 	for _, p := range list {
 		f, ok := known[p.Name]
@@ -320,7 +321,15 @@ func generateRouting(getenv func(string) string, params map[string][]string, dir
 	if err != nil {
 		return err
 	}
-	out, err := routing.Render(inv, cluster, namespace)
+	list, err := get("previews", envPreviews, "")
+	if err != nil {
+		return err
+	}
+	var previews []string
+	if list != "" {
+		previews = strings.Split(list, ",")
+	}
+	out, err := routing.Render(inv, cluster, namespace, previews)
 	if err != nil {
 		return err
 	}

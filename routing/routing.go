@@ -3,6 +3,7 @@ package routing
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"sigs.k8s.io/yaml"
 
@@ -36,6 +37,9 @@ type Table struct {
 	Kind       string             `json:"kind"`
 	Shops      map[string][]Entry `json:"shops"`
 	Degraded   []string           `json:"degraded"`
+	// Previews maps each preview's host (<name>.<previews.domain>) to the preview, apart
+	// from the shops: a proxy routes a reviewer there, never a shop.
+	Previews map[string]Entry `json:"previews,omitempty"`
 }
 
 // Place places inv's shops. A ShopSet on a cluster that is not active gets no shops.
@@ -80,6 +84,35 @@ func Build(inv *inventory.Inventory, placed placement.Result) Table {
 	return t
 }
 
+// AddPreviews lists the named previews (ShopSet names pr-..., as the generator serves them
+// now) under their hosts. An inventory without previews.domain gives previews no hosts;
+// names that are not previews' are an error.
+func AddPreviews(t *Table, inv *inventory.Inventory, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	set := inv.Previews
+	if set == nil {
+		return fmt.Errorf("routing table: previews %s named, but %s has no previews section", strings.Join(names, ", "), inv.File)
+	}
+	if len(names) > inventory.MaxPreviewMax {
+		return fmt.Errorf("routing table: %d previews named, more than the %d any inventory serves", len(names), inventory.MaxPreviewMax)
+	}
+	for _, n := range names {
+		if !strings.HasPrefix(n, inventory.PreviewNamePrefix) || inventory.ValidDNSLabel(inventory.DefaultNamespace(n)) != nil {
+			return fmt.Errorf("routing table: %q is not a preview's name (%s<DNS label>)", n, inventory.PreviewNamePrefix)
+		}
+	}
+	if set.Domain == "" {
+		return nil
+	}
+	t.Previews = make(map[string]Entry, len(names))
+	for _, n := range names {
+		t.Previews[n+"."+set.Domain] = Entry{ShopSet: n, Cluster: set.Cluster, Namespace: inventory.DefaultNamespace(n)}
+	}
+	return nil
+}
+
 // ConfigMap renders the table as a ConfigMap manifest. The bytes are deterministic:
 // JSON object keys are sorted, and degraded hosts are in inventory order.
 func ConfigMap(t Table, name, namespace string, labels map[string]string) ([]byte, error) {
@@ -101,16 +134,21 @@ func ConfigMap(t Table, name, namespace string, labels map[string]string) ([]byt
 }
 
 // Render places inv's shops and renders the routing ConfigMap for cluster (which must be
-// one of inv's clusters) into namespace: what the plugin prints for a routing
-// Application and `shopctl render --routing` prints for a person.
-func Render(inv *inventory.Inventory, cluster, namespace string) ([]byte, error) {
+// one of inv's clusters) into namespace, with the hosts of the previews named: what the
+// plugin prints for a routing Application and `shopctl render --routing` prints for a
+// person.
+func Render(inv *inventory.Inventory, cluster, namespace string, previews []string) ([]byte, error) {
 	if _, ok := inv.Cluster(cluster); !ok {
 		return nil, fmt.Errorf("routing table: cluster %q is not in %s", cluster, inv.File)
 	}
 	if namespace == "" {
 		namespace = DefaultNamespace
 	}
-	return ConfigMap(Build(inv, Place(inv)), DefaultName, namespace, map[string]string{
+	t := Build(inv, Place(inv))
+	if err := AddPreviews(&t, inv, previews); err != nil {
+		return nil, err
+	}
+	return ConfigMap(t, DefaultName, namespace, map[string]string{
 		"app.kubernetes.io/name":    DefaultName,
 		"app.kubernetes.io/part-of": "shopset",
 		"shopset.io/cluster":        cluster,

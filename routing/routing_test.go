@@ -31,11 +31,11 @@ func TestExampleRoutingTable(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			changed, err := plan.WithStates(inv, tc.whatIf)
 			require.NoError(t, err)
-			out, err := routing.Render(changed, "cluster-a", "")
+			out, err := routing.Render(changed, "cluster-a", "", nil)
 			require.NoError(t, err)
 			golden.Assert(t, "testdata/"+tc.name+".yaml", out)
 
-			again, err := routing.Render(changed, "cluster-a", "")
+			again, err := routing.Render(changed, "cluster-a", "", nil)
 			require.NoError(t, err)
 			assert.Equal(t, string(out), string(again))
 
@@ -57,7 +57,7 @@ func TestExampleRoutingTable(t *testing.T) {
 func TestRenderUnknownCluster(t *testing.T) {
 	inv, err := examples.Inventory()
 	require.NoError(t, err)
-	_, err = routing.Render(inv, "cluster-z", "")
+	_, err = routing.Render(inv, "cluster-z", "", nil)
 	require.EqualError(t, err, `routing table: cluster "cluster-z" is not in shopsets.yaml`)
 }
 
@@ -85,4 +85,54 @@ func shopOf(t *testing.T, inv *inventory.Inventory, host string) int {
 	}
 	t.Fatalf("%s is not in the inventory", host)
 	return 0
+}
+
+func TestPreviewHosts(t *testing.T) {
+	base := `apiVersion: shopset.io/v1alpha1
+kind: Inventory
+tiers: [{name: dev, branch: tier/dev}]
+clusters: [{name: cluster-a, server: https://a.k8s.example}, {name: cluster-c, server: https://c.k8s.example}]
+configurations: [{name: staging}]
+`
+	withDomain, err := inventory.Parse("shopsets.yaml", []byte(base+"previews: {branches: preview/*, cluster: cluster-c, configuration: staging, domain: preview.shop.example}\n"))
+	require.NoError(t, err)
+	noDomain, err := inventory.Parse("shopsets.yaml", []byte(base+"previews: {branches: preview/*, cluster: cluster-c, configuration: staging}\n"))
+	require.NoError(t, err)
+	none, err := inventory.Parse("shopsets.yaml", []byte(base))
+	require.NoError(t, err)
+
+	var tbl routing.Table
+	require.NoError(t, routing.AddPreviews(&tbl, withDomain, []string{"pr-a", "pr-b-1234abcd"}))
+	assert.Equal(t, map[string]routing.Entry{
+		"pr-a.preview.shop.example":          {ShopSet: "pr-a", Cluster: "cluster-c", Namespace: "shopset-pr-a"},
+		"pr-b-1234abcd.preview.shop.example": {ShopSet: "pr-b-1234abcd", Cluster: "cluster-c", Namespace: "shopset-pr-b-1234abcd"},
+	}, tbl.Previews)
+
+	out, err := routing.Render(withDomain, "cluster-a", "", []string{"pr-a"})
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `"previews": {`)
+	assert.Contains(t, string(out), `"pr-a.preview.shop.example": {`)
+	out, err = routing.Render(withDomain, "cluster-a", "", nil)
+	require.NoError(t, err)
+	assert.NotContains(t, string(out), "previews", "no previews, no section: the table reads as before")
+
+	tbl = routing.Table{}
+	require.NoError(t, routing.AddPreviews(&tbl, noDomain, []string{"pr-a"}))
+	assert.Nil(t, tbl.Previews, "without a domain previews have no hosts")
+
+	for _, tc := range []struct {
+		inv   *inventory.Inventory
+		names []string
+		want  string
+	}{
+		{none, []string{"pr-a"}, "routing table: previews pr-a named, but shopsets.yaml has no previews section"},
+		{withDomain, []string{"a-1"}, `routing table: "a-1" is not a preview's name (pr-<DNS label>)`},
+		{withDomain, []string{"pr-A"}, `routing table: "pr-A" is not a preview's name (pr-<DNS label>)`},
+		{withDomain, []string{"pr-" + strings.Repeat("x", 60)}, `is not a preview's name`},
+		{withDomain, make([]string, inventory.MaxPreviewMax+1), "201 previews named, more than the 200 any inventory serves"},
+	} {
+		err := routing.AddPreviews(&routing.Table{}, tc.inv, tc.names)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), tc.want)
+	}
 }

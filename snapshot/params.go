@@ -56,6 +56,10 @@ type RoutingParams struct {
 	Path     string `json:"path" yaml:"path"`
 	Shops    int    `json:"shops" yaml:"shops"`
 	Degraded int    `json:"degraded" yaml:"degraded"`
+	// Previews names the previews served now, whose hosts the routing table lists
+	// (PreviewsCSV for the plugin env SHOPSET_PREVIEWS): empty without previews.domain.
+	Previews    []string `json:"previews" yaml:"previews"`
+	PreviewsCSV string   `json:"previewsCSV" yaml:"previewsCSV"`
 }
 
 // RoutingAppPrefix makes a routing Application's name: shopset-routing-<cluster>.
@@ -75,7 +79,7 @@ func Routing(inv *inventory.Inventory, placed placement.Result, repoURL, revisio
 			Name: "routing-" + c.Name, AppName: RoutingAppPrefix + c.Name, Namespace: routing.DefaultNamespace,
 			Cluster: Cluster{Name: c.Name, Server: c.Server, FailureDomain: c.FailureDomain, State: string(c.State)},
 			RepoURL: repoURL, Revision: revision, Path: path,
-			Shops: len(placed.Shops), Degraded: degraded,
+			Shops: len(placed.Shops), Degraded: degraded, Previews: []string{},
 		})
 	}
 	return out

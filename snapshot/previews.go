@@ -3,6 +3,7 @@ package snapshot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +55,26 @@ func (p *Previews) At(now time.Time) Served {
 	}
 	out.Skipped = append(append(out.Skipped, p.Skipped...), late...)
 	return out
+}
+
+// RoutingAt is the snapshot's routing parameter sets at now, naming the previews served
+// then whose hosts the routing table lists, and their JSON. Without previews with hosts
+// they are the model's.
+func (s *Snapshot) RoutingAt(now time.Time) ([]RoutingParams, [][]byte, error) {
+	if s.Previews == nil || s.Previews.Settings.Domain == "" {
+		return s.Routing, s.EncodedRouting, nil
+	}
+	served := s.Previews.At(now)
+	names := make([]string, 0, len(served.Previews))
+	for _, p := range served.Previews {
+		names = append(names, p.Name)
+	}
+	out := slices.Clone(s.Routing)
+	for i := range out {
+		out[i].Previews, out[i].PreviewsCSV = names, strings.Join(names, ",")
+	}
+	enc, err := encodeAll(out)
+	return out, enc, err
 }
 
 // Find returns the parameter set of branch's preview, whether or not the time serves it
