@@ -429,9 +429,9 @@ func (p *platform) applyRepositorySecret(ctx context.Context) {
 }
 
 // checkPrivate proves that the repository is served to authenticated clients only, and
-// that both of the generator and Argo CD's repo-server came through authentication (the
-// ShopSets synced: they read it). Run before any shopctl command, which names itself as
-// the generator does.
+// that both the generator and Argo CD's repo-server came through authentication (the
+// ShopSets synced: both read it). It runs before any shopctl command, which names itself
+// as the generator does.
 func (p *platform) checkPrivate(ctx context.Context) {
 	t := p.s.t
 	resp, err := http.Get(p.url + "/info/refs?service=git-upload-pack")

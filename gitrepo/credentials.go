@@ -16,10 +16,11 @@ import (
 const maxCredentialFile = 1 << 20
 
 // Check reads the credential files once and says what is wrong with them: a token or user
-// name that is empty or spans lines, a user name without a token, a private key ssh cannot use (malformed, or protected by a
-// passphrase nobody can type), a known_hosts file that is malformed or names no host. A
-// service checks at start-up, so that a bad Secret is one clear error rather than a
-// fetch failing again at every interval. The files are still read at every use.
+// name that is empty or spans lines, a user name without a token (or given twice), a
+// private key ssh cannot use (malformed, or protected by a passphrase nobody can type), a
+// known_hosts file that is malformed or names no host. A service checks at start-up, so
+// that a bad Secret is one clear error rather than a fetch failing again at every
+// interval. The files are still read at every use.
 func (c Credentials) Check() error {
 	switch {
 	case c.UsernameFile != "" && c.Username != "":
