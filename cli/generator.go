@@ -134,6 +134,7 @@ type flagSet interface {
 
 func addGitCredentialFlags(f flagSet, c *gitrepo.Credentials) {
 	f.StringVar(&c.Username, "git-username", "", "user name sent with --git-token-file over HTTPS (default \"git\")")
+	f.StringVar(&c.UsernameFile, "git-username-file", "", "file holding the user name instead of --git-username (a Secret's username key)")
 	f.StringVar(&c.TokenFile, "git-token-file", "", "file holding an HTTPS token or password for the repositories")
 	f.StringVar(&c.SSHKeyFile, "git-ssh-key-file", "", "file holding an SSH private key for the repositories")
 	f.StringVar(&c.KnownHostsFile, "git-known-hosts-file", "", "ssh known_hosts file for --git-ssh-key-file")

@@ -198,7 +198,13 @@ func (s *suite) startArgoCD(version string, home *cluster, redis string, in inst
 	exclusions, _, _ := unstructured.NestedString(params.Object, "data", "reposerver.plugin.tar.exclusions")
 	repoPort, repoMetrics := freePort(s.t), freePort(s.t)
 	repoServer := addr(repoPort)
+	// The repo-server hands git a repository's credentials through GIT_ASKPASS=argocd,
+	// which its image has on PATH (/usr/local/bin/argocd): the one binary, by that name.
+	askpass := s.path("argocd-path")
+	require.NoError(s.t, os.MkdirAll(askpass, 0o755))
+	require.NoError(s.t, os.Symlink(a.bin, filepath.Join(askpass, "argocd")))
 	s.start("argocd-repo-server", a.bin, []string{"ARGOCD_BINARY_NAME=argocd-repo-server", kube,
+		"PATH=" + askpass + string(os.PathListSeparator) + s.bin + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"ARGOCD_GPG_ENABLED=false", "ARGOCD_PLUGINSOCKFILEPATH=" + plugins,
 		"ARGOCD_ASK_PASS_SOCK=" + s.path("askpass.sock"), "TMPDIR=" + s.path("repo-tmp"),
 		"ARGOCD_REPO_SERVER_PLUGIN_TAR_EXCLUSIONS=" + exclusions},
@@ -245,11 +251,12 @@ func (a *argo) cli(ctx context.Context, s *suite, args ...string) (string, error
 }
 
 // startGenerator runs `shopctl generator serve` with the flags of manifests/'s Deployment,
-// pointed at local paths, and returns its base URL and token.
+// pointed at local paths, and extra (the Git credentials' flags, which the Deployment
+// leaves for a private repository to add), and returns its base URL and token.
 //
 // kubeconfig authenticates as the generator's ServiceAccount (manifests/'s RBAC), which
 // in a cluster the pod's own token does: it reads the Applications with it.
-func (s *suite) startGenerator(in installation, a *argo, repoURL, kubeconfig string) (baseURL, token string) {
+func (s *suite) startGenerator(in installation, a *argo, repoURL, kubeconfig string, extra ...string) (baseURL, token string) {
 	s.t.Helper()
 	dep := in.find("Deployment", "shopset-generator")
 	require.NotNil(s.t, dep, "manifests/ has no Deployment shopset-generator")
@@ -284,6 +291,7 @@ func (s *suite) startGenerator(in installation, a *argo, repoURL, kubeconfig str
 	// Faster than in production, so the suite's steps take seconds: how soon a call looks
 	// at the remote again, and how long a Git outage is served around.
 	args = append(args, "--ref-check-ttl=1s", "--max-stale=5s", "--kubeconfig="+kubeconfig)
+	args = append(args, extra...)
 	s.start("shopset-generator", filepath.Join(s.bin, "shopctl"), nil, args...)
 	baseURL = "http://" + addr(port)
 	s.waitHTTP(60*time.Second, baseURL+"/readyz", nil, http.StatusOK)

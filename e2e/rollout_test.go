@@ -174,8 +174,7 @@ func (p *platform) rollouts(ctx context.Context) {
 	waves := p.rolloutStatus(ctx, rolloutTier).Waves
 	good := p.release(ctx, "1.0.0")
 	// prod may not take it before beta-prod has proven it.
-	_, err = run(ctx, p.s.work, []string{"HOME=" + p.s.path("home")}, p.s.bin+"/shopctl",
-		"promote", "prod", "--repo", p.url, "--push", "--kubeconfig", kubeconfig)
+	_, err = p.shopctlRun(ctx, "promote", "prod", "--repo", p.url, "--push", "--kubeconfig", kubeconfig)
 	require.Error(t, err, "promote prod past what beta-prod has proven")
 	assert.Contains(t, err.Error(), "is past what "+rolloutTier+" has proven on its clusters")
 	given, last := p.watchRollout(ctx, apps, good, 5*time.Minute, func(m map[string]appState) (bool, string) {
@@ -313,7 +312,7 @@ func (p *platform) rollouts(ctx context.Context) {
 	p.push(ctx, "tier/dev", map[string]string{"apps/cart/deployment.yaml": strings.Replace(cart, "shop/cart:1.0.3", "shop/cart:1.0.4", 1)}, "cart: 1.0.4")
 	p.want["dev"]["cart"] = "1.0.4"
 	p.shopctl(ctx, "promote", "beta", "--repo", p.url, "--push")
-	_, err = run(ctx, p.s.work, []string{"HOME=" + p.s.path("home")}, p.s.bin+"/shopctl", "promote", rolloutTier, "--repo", p.url, "--push")
+	_, err = p.shopctlRun(ctx, "promote", rolloutTier, "--repo", p.url, "--push")
 	require.Error(t, err, "promote into a frozen tier is refused")
 	assert.Contains(t, err.Error(), rolloutTier+" is frozen: e2e freeze")
 	p.shopctl(ctx, "promote", rolloutTier, "--repo", p.url, "--push", "--override-freeze", "--reason", "e2e: the branch moves, the tier does not")

@@ -5,6 +5,8 @@ package e2e
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -57,6 +59,10 @@ type platform struct {
 	want     map[string]map[string]string
 	// apiProxy is the generator's way to the Kubernetes API of home.
 	apiProxy *tcpProxy
+	// gitUser and gitTokenFile are the repository's credentials: the Git server refuses
+	// anyone without them. gitSecret holds them as the generator's Secret mounts them,
+	// a file per key (token, username).
+	gitUser, gitTokenFile, gitSecret string
 }
 
 func TestShopSetsOnArgoCD(t *testing.T) {
@@ -90,7 +96,7 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 		}
 	})
 
-	s.step("build the example repository and serve it over HTTP", func() {
+	s.step("build the example repository and serve it over HTTP, to authenticated clients only", func() {
 		p.serveExample(ctx, inv)
 	})
 
@@ -101,8 +107,10 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 
 	s.step("start Argo CD "+version+" and the generator", func() {
 		s.installArgoCD(ctx, version, p.home, p.clusters)
+		p.applyRepositorySecret(ctx)
 		p.argo = s.startArgoCD(version, p.home, redis, in)
-		baseURL, token := s.startGenerator(in, p.argo, p.url, p.generatorKubeconfig(ctx, in))
+		baseURL, token := s.startGenerator(in, p.argo, p.url, p.generatorKubeconfig(ctx, in),
+			"--git-token-file="+filepath.Join(p.gitSecret, "token"), "--git-username-file="+filepath.Join(p.gitSecret, "username"))
 		p.gen = baseURL
 		p.applyInstall(ctx, in, baseURL, token)
 	})
@@ -113,6 +121,10 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 		cur := p.inventory(ctx)
 		p.syncManual(ctx, cur, appNames(cur.ShopSets)...)
 		p.waitShopSets(ctx, cur)
+	})
+
+	s.step("1b. the repository is private: anyone else is refused; the generator and the repo-server authenticated", func() {
+		p.checkPrivate(ctx)
 	})
 
 	s.step("2. a ShopSet added on main gets an Application; removed, it goes", func() {
@@ -378,7 +390,83 @@ func (p *platform) serveExample(ctx context.Context, inv *inventory.Inventory) {
 	require.NoError(s.t, err)
 	p.git = gittest.Serve(s.t, s.path("git"))
 	p.url = p.git.URL + "/platform.git"
+
+	// Credentials made for this run: a user name and a token, as a Git host issues them.
+	key := make([]byte, 20)
+	_, err = rand.Read(key)
+	require.NoError(s.t, err)
+	token := hex.EncodeToString(key)
+	p.gitUser = "shopset-e2e"
+	p.gitSecret = s.path("secrets", "shopset-git")
+	p.gitTokenFile = filepath.Join(p.gitSecret, "token")
+	require.NoError(s.t, os.MkdirAll(p.gitSecret, 0o700))
+	require.NoError(s.t, os.WriteFile(p.gitTokenFile, []byte(token+"\n"), 0o600))
+	require.NoError(s.t, os.WriteFile(filepath.Join(p.gitSecret, "username"), []byte(p.gitUser), 0o600))
+	p.git.SetBasicAuth(p.gitUser, token)
+
+	// The suite's own pushes and fetches authenticate the way a person's git does, with
+	// a credential helper, and name themselves so the server's count tells them apart.
+	store := s.path("git-credentials")
+	require.NoError(s.t, os.WriteFile(store, []byte(strings.Replace(p.git.URL, "://", "://"+p.gitUser+":"+token+"@", 1)+"\n"), 0o600))
+	p.repo.Git(s.t, "config", "credential.helper", "store --file="+store)
+	p.repo.Git(s.t, "config", "http.userAgent", suiteUserAgent)
 	p.repo.Git(s.t, "remote", "add", "origin", p.url)
+}
+
+// suiteUserAgent is how the suite's own git names itself to the Git server.
+const suiteUserAgent = "e2e-suite/1"
+
+// applyRepositorySecret gives Argo CD the repository's credentials the way people do: a
+// Secret in its namespace labelled as a repository, with the URL, user name and password
+// (the token). The application controller and argocd-server send them to the repo-server
+// with every request about that URL.
+func (p *platform) applyRepositorySecret(ctx context.Context) {
+	token, err := os.ReadFile(p.gitTokenFile)
+	require.NoError(p.s.t, err)
+	require.NoError(p.s.t, p.home.apply(ctx, "e2e", secret("argocd", "repo-platform",
+		map[string]string{"argocd.argoproj.io/secret-type": "repository"},
+		map[string]string{"type": "git", "url": p.url, "username": p.gitUser, "password": strings.TrimSpace(string(token))})))
+}
+
+// checkPrivate proves that the repository is served to authenticated clients only, and
+// that both the generator and Argo CD's repo-server came through authentication (the
+// ShopSets synced: both read it). It runs before any shopctl command, which names itself
+// as the generator does.
+func (p *platform) checkPrivate(ctx context.Context) {
+	t := p.s.t
+	resp, err := http.Get(p.url + "/info/refs?service=git-upload-pack")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "an anonymous request")
+	assert.Contains(t, resp.Header.Get("WWW-Authenticate"), "Basic")
+
+	clean := []string{"GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=", "SSH_ASKPASS=", "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null"}
+	_, err = run(ctx, p.s.work, clean, "git", "ls-remote", p.url)
+	require.Error(t, err, "git ls-remote without credentials")
+	t.Logf("anonymous git ls-remote refused: %v", err)
+	_, err = run(ctx, p.s.work, clean, "git", "-c", "credential.helper=!f() { echo username="+p.gitUser+"; echo password=not-the-token; }; f",
+		"ls-remote", p.url)
+	require.Error(t, err, "git ls-remote with a wrong token")
+	assert.Contains(t, err.Error(), "Authentication failed")
+
+	seen := p.git.Authenticated()
+	t.Logf("authenticated requests by User-Agent: %v", seen)
+	var generator, argo int
+	for agent, n := range seen {
+		switch {
+		case strings.HasPrefix(agent, "shopset/"): // the generator's git (gitrepo sets it)
+			generator += n
+		case agent == suiteUserAgent:
+		case strings.HasPrefix(agent, "git/"), strings.HasPrefix(agent, "go-git/"):
+			// Argo CD's repo-server: git fetches, go-git lists refs; nothing else of
+			// Argo CD talks to Git here.
+			argo += n
+		default:
+			t.Errorf("authenticated requests from an unexpected client %q", agent)
+		}
+	}
+	assert.Positive(t, generator, "authenticated requests from the generator")
+	assert.Positive(t, argo, "authenticated requests from Argo CD's repo-server")
 }
 
 // show reads a file at the remote's branch.
@@ -414,10 +502,19 @@ func (p *platform) inventory(ctx context.Context) *inventory.Inventory {
 }
 
 func (p *platform) shopctl(ctx context.Context, args ...string) string {
-	out, err := run(ctx, p.s.work, []string{"HOME=" + p.s.path("home")}, filepath.Join(p.s.bin, "shopctl"), args...)
+	out, err := p.shopctlRun(ctx, args...)
 	require.NoError(p.s.t, err)
 	p.s.t.Logf("shopctl %s:\n%s", strings.Join(args, " "), out)
 	return out
+}
+
+// shopctlRun runs shopctl; a command that reads --repo gets the repository's credentials,
+// as a person passes them.
+func (p *platform) shopctlRun(ctx context.Context, args ...string) (string, error) {
+	if slices.Contains(args, "--repo") {
+		args = append(args, "--git-username", p.gitUser, "--git-token-file", p.gitTokenFile)
+	}
+	return run(ctx, p.s.work, []string{"HOME=" + p.s.path("home")}, filepath.Join(p.s.bin, "shopctl"), args...)
 }
 
 // generatorKubeconfig applies the generator's ServiceAccount, Role and RoleBinding of

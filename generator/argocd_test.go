@@ -200,6 +200,52 @@ func TestArgoCDFailClosed(t *testing.T) {
 		assert.NotEmpty(t, f.status(t).Repositories[0].LastError)
 	})
 
+	// A private repository whose token stops working (a rotation gone wrong, a revoked
+	// token): the last good Applications while it may be served stale, then an error
+	// naming the repository and why, never zero Applications.
+	t.Run("Git credentials refused after a good snapshot", func(t *testing.T) {
+		for _, maxStale := range []time.Duration{time.Hour, time.Nanosecond} {
+			t.Run(maxStale.String(), func(t *testing.T) {
+				f, tokenFile := newPrivateFixture(t, func(f *fixture) { f.cfg.MaxStale = maxStale })
+				a := f.argo(t)
+				before, err := a.applications()
+				require.NoError(t, err)
+				require.Len(t, before, 9)
+
+				require.NoError(t, os.WriteFile(tokenFile, []byte("revoked-token\n"), 0o600))
+				f.gen.Refresh(context.Background())
+				repo := f.status(t).Repositories[0]
+				assert.Contains(t, repo.LastError, "Authentication failed", "the status says why")
+				assert.Contains(t, repo.LastError, f.url, "and for which repository")
+				assert.NotContains(t, repo.LastError, "revoked-token")
+				after, err := a.applications()
+				if maxStale == time.Hour {
+					require.NoError(t, err)
+					assert.Equal(t, appNames(before), appNames(after), "the last good Applications, every one")
+					assert.True(t, f.status(t).Repositories[0].Views[0].Stale)
+					return
+				}
+				require.Error(t, err, "a refusal that lasts must show in the ApplicationSet")
+				assert.Empty(t, after)
+				assert.Contains(t, err.Error(), "Authentication failed")
+				assert.Contains(t, err.Error(), f.url)
+			})
+		}
+	})
+
+	t.Run("Git credentials refused before any snapshot", func(t *testing.T) {
+		f, _ := newPrivateFixture(t, func(f *fixture) {
+			require.NoError(t, os.WriteFile(f.cfg.Credentials.TokenFile, []byte("wrong-token"), 0o600))
+		})
+		apps, err := f.argo(t).applications()
+		require.Error(t, err)
+		assert.Empty(t, apps)
+		assert.Contains(t, err.Error(), "Authentication failed")
+		assert.Contains(t, err.Error(), f.url)
+		assert.NotContains(t, err.Error(), "wrong-token")
+		t.Logf("Argo CD shows: %v", err)
+	})
+
 	t.Run("broken inventory before any snapshot", func(t *testing.T) {
 		f := newFixtureWith(t, "file", func(f *fixture) {
 			f.commitInventory(t, strings.Replace(f.inventory(t), "tier: prod", "tier: production", 1), "Break the inventory")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/shopset/shopset/examples"
 	"github.com/shopset/shopset/generator"
+	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/internal/gittest"
 	"github.com/shopset/shopset/snapshot"
 )
@@ -79,6 +80,24 @@ func newFixtureWith(t *testing.T, transport string, tweak func(*fixture)) *fixtu
 	f.http = httptest.NewServer(f.gen.Handler())
 	t.Cleanup(f.http.Close)
 	return f
+}
+
+// newPrivateFixture is a generator of a repository that its Git server serves to one user
+// with one token only, which the generator reads from the returned file; tweak runs
+// before the generator is made.
+func newPrivateFixture(t *testing.T, tweak func(*fixture)) (*fixture, string) {
+	t.Helper()
+	const user, token = "x-access-token", "git-t0ken-0123456789"
+	tokenFile := filepath.Join(t.TempDir(), "git-token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte(token+"\n"), 0o600))
+	f := newFixtureWith(t, "http", func(f *fixture) {
+		f.git.SetBasicAuth(user, token)
+		f.cfg.Credentials = gitrepo.Credentials{Username: user, TokenFile: tokenFile}
+		if tweak != nil {
+			tweak(f)
+		}
+	})
+	return f, tokenFile
 }
 
 func (f *fixture) argo(t *testing.T) argo {

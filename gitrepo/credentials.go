@@ -15,12 +15,24 @@ import (
 // known_hosts files are kilobytes.
 const maxCredentialFile = 1 << 20
 
-// Check reads the credential files once and says what is wrong with them: a token that is
-// empty or spans lines, a private key ssh cannot use (malformed, or protected by a
-// passphrase nobody can type), a known_hosts file that is malformed or names no host. A
-// service checks at start-up, so that a bad Secret is one clear error rather than a
-// fetch failing again at every interval. The files are still read at every use.
+// Check reads the credential files once and says what is wrong with them: a token or user
+// name that is empty or spans lines, a user name without a token (or given twice), a
+// private key ssh cannot use (malformed, or protected by a passphrase nobody can type), a
+// known_hosts file that is malformed or names no host. A service checks at start-up, so
+// that a bad Secret is one clear error rather than a fetch failing again at every
+// interval. The files are still read at every use.
 func (c Credentials) Check() error {
+	switch {
+	case c.UsernameFile != "" && c.Username != "":
+		return errors.New("a user name and a user name file: give one")
+	case (c.UsernameFile != "" || c.Username != "") && c.TokenFile == "":
+		return errors.New("a user name is sent with a token: give the token file too")
+	}
+	if c.UsernameFile != "" {
+		if _, err := c.username(); err != nil {
+			return err
+		}
+	}
 	if c.TokenFile != "" {
 		b, err := readCredential(c.TokenFile)
 		if err != nil {

@@ -241,9 +241,9 @@ func (c Credentials) gitConfig() (env, args []string, err error) {
 			return nil, nil, fmt.Errorf("reading token file: %w", err)
 		}
 		f.Close()
-		user := c.Username
-		if user == "" {
-			user = "git"
+		user, err := c.username()
+		if err != nil {
+			return nil, nil, err
 		}
 		env = append(env, tokenFileEnv+"="+c.TokenFile, usernameEnv+"="+user)
 		args = append(args, "-c", "credential.helper="+credentialHelper)
@@ -260,6 +260,29 @@ func (c Credentials) gitConfig() (env, args []string, err error) {
 	}
 	env = append(env, "GIT_SSH_COMMAND="+strings.Join(ssh, " "), "GIT_SSH_VARIANT=ssh")
 	return env, args, nil
+}
+
+// username is the user name to send with the token: Username, or UsernameFile's one line
+// read now, or "git".
+func (c Credentials) username() (string, error) {
+	if c.UsernameFile == "" {
+		if c.Username == "" {
+			return "git", nil
+		}
+		return c.Username, nil
+	}
+	b, err := readCredential(c.UsernameFile)
+	if err != nil {
+		return "", fmt.Errorf("user name file: %w", err)
+	}
+	user := string(bytes.TrimSpace(b))
+	switch {
+	case user == "":
+		return "", fmt.Errorf("user name file %s is empty", c.UsernameFile)
+	case strings.ContainsAny(user, "\r\n\x00"):
+		return "", fmt.Errorf("user name file %s holds more than one line; a user name is one line", c.UsernameFile)
+	}
+	return user, nil
 }
 
 // shellQuote quotes s for sh, which runs GIT_SSH_COMMAND.

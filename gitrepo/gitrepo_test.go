@@ -541,10 +541,11 @@ func TestTokenFile(t *testing.T) {
 	const wrong = "tok-wrong-0000"
 
 	for _, tc := range []struct {
-		name, username, serverUser string
+		name, username, usernameFile, serverUser string
 	}{
-		{"default user", "", "git"},
-		{"named user", "x-access-token", "x-access-token"},
+		{"default user", "", "", "git"},
+		{"named user", "x-access-token", "", "x-access-token"},
+		{"user from a file", "", "x-access-token\n", "x-access-token"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := newOrigin(t)
@@ -557,7 +558,12 @@ func TestTokenFile(t *testing.T) {
 			tokenFile := filepath.Join(t.TempDir(), "token")
 			// A mounted Secret often ends with a newline; it is not part of the token.
 			require.NoError(t, os.WriteFile(tokenFile, []byte(token+"\n"), 0o600))
-			repo, err := gitrepo.OpenMirror(url, t.TempDir(), gitrepo.Credentials{Username: tc.username, TokenFile: tokenFile})
+			creds := gitrepo.Credentials{Username: tc.username, TokenFile: tokenFile}
+			if tc.usernameFile != "" {
+				creds.UsernameFile = filepath.Join(t.TempDir(), "username")
+				require.NoError(t, os.WriteFile(creds.UsernameFile, []byte(tc.usernameFile), 0o600))
+			}
+			repo, err := gitrepo.OpenMirror(url, t.TempDir(), creds)
 			require.NoError(t, err)
 
 			require.NoError(t, repo.Fetch(ctx))

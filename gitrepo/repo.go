@@ -34,6 +34,7 @@ var (
 // Credentials authenticate to a remote. The zero value is anonymous access.
 type Credentials struct {
 	Username       string // HTTPS user name sent with the token; default "git"
+	UsernameFile   string // file holding Username instead (a Secret's key); read at every use like the token
 	TokenFile      string // HTTPS password or token; read at every use so a rotated Secret takes effect
 	SSHKeyFile     string // private key for ssh:// and scp-style URLs
 	KnownHostsFile string // ssh known_hosts; when empty, ssh's StrictHostKeyChecking=yes with the user's defaults

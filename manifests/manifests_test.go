@@ -3,6 +3,9 @@ package manifests_test
 
 import (
 	"io"
+	"os"
+	"path"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -12,6 +15,7 @@ import (
 	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/shopset/shopset/cli"
 	"github.com/shopset/shopset/internal/golden"
@@ -134,4 +138,67 @@ func TestInstall(t *testing.T) {
 		assert.Equal(t, "argocd", secret.GetLabels()["app.kubernetes.io/part-of"], "Argo CD only reads labelled Secrets")
 		assert.Equal(t, "8080", value(t, &objs["Service/shopset-generator"].RNode, "spec", "ports", "[name=http]", "port"))
 	})
+}
+
+// A private repository: the generator's optional Secret is mounted where the flags that
+// generator.yaml and git-credentials.example.yaml document read it, those flags are
+// shopctl's, and the example gives Argo CD the same repository in its own kind of Secret.
+func TestGitCredentials(t *testing.T) {
+	objs := build(t)
+	d := &objs["Deployment/shopset-generator"].RNode
+	vol := get(t, d, "spec", "template", "spec", "volumes", "[name=git-credentials]")
+	assert.Equal(t, "shopset-git-credentials", value(t, vol, "secret", "secretName"))
+	assert.Equal(t, "true", value(t, vol, "secret", "optional"), "an install without a private repository starts")
+	mount := get(t, d, "spec", "template", "spec", "containers", "[name=generator]", "volumeMounts", "[name=git-credentials]")
+	dir := value(t, mount, "mountPath")
+	assert.Equal(t, "true", value(t, mount, "readOnly"))
+
+	example, err := os.ReadFile("git-credentials.example.yaml")
+	require.NoError(t, err)
+	deployment, err := os.ReadFile("generator.yaml")
+	require.NoError(t, err)
+	keys := []string{"token", "username", "sshPrivateKey", "known_hosts"}
+	flag := regexp.MustCompile(`(--git-[a-z-]+-file)=(\S+)`)
+	for name, doc := range map[string][]byte{"generator.yaml": deployment, "git-credentials.example.yaml": example} {
+		var flags []string
+		seen := map[string]bool{}
+		for _, m := range flag.FindAllStringSubmatch(string(doc), -1) {
+			flags = append(flags, m[0])
+			seen[m[1]] = true
+			assert.Equal(t, dir, path.Dir(m[2]), "%s: %s reads from the mounted Secret", name, m[1])
+			assert.Contains(t, keys, path.Base(m[2]), "%s: %s reads a key the example documents", name, m[1])
+		}
+		assert.Len(t, seen, 4, "%s documents every credential flag: %v", name, flags)
+		root := cli.Command(cli.Env{Stdout: io.Discard, Stderr: io.Discard})
+		serve, _, err := root.Find([]string{"generator", "serve"})
+		require.NoError(t, err)
+		require.NoError(t, serve.ParseFlags(flags), "%s documents a flag shopctl does not have", name)
+	}
+
+	var docs []map[string]any
+	for _, part := range strings.Split(string(example), "\n---\n") {
+		var m map[string]any
+		require.NoError(t, sigsyaml.UnmarshalStrict([]byte(part), &m))
+		docs = append(docs, m)
+	}
+	require.Len(t, docs, 2)
+	gen, repo := docs[0], docs[1]
+	assert.Equal(t, "shopset-git-credentials", gen["metadata"].(map[string]any)["name"])
+	for k := range gen["stringData"].(map[string]any) {
+		assert.Contains(t, keys, k)
+	}
+	labels := repo["metadata"].(map[string]any)["labels"].(map[string]any)
+	assert.Equal(t, "repository", labels["argocd.argoproj.io/secret-type"], "Argo CD reads repository Secrets by this label")
+	args := get(t, d, "spec", "template", "spec", "containers", "[name=generator]", "args")
+	var repoURL string
+	for _, a := range args.Content() {
+		if v, ok := strings.CutPrefix(a.Value, "--repo="); ok {
+			repoURL = v
+		}
+	}
+	data := repo["stringData"].(map[string]any)
+	assert.Equal(t, repoURL, data["url"], "Argo CD's Secret names the repository as --repo does")
+	for _, k := range []string{"type", "url", "username", "password"} {
+		assert.Contains(t, data, k)
+	}
 }

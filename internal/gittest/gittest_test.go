@@ -93,3 +93,39 @@ func TestOpen(t *testing.T) {
 	c := r.Commit(t, "main", map[string]string{"a": "1"}, "First")
 	assert.Equal(t, c, gittest.Open(t, r.Dir).Head(t, "main"))
 }
+
+func TestServeBasicAuth(t *testing.T) {
+	origin := gittest.Init(t)
+	c1 := origin.Commit(t, "main", map[string]string{"a": "1"}, "First")
+	srv := gittest.Serve(t, filepath.Dir(origin.Dir))
+	url := srv.URL + "/" + filepath.Base(origin.Dir)
+	srv.SetBasicAuth("reader", "pa55")
+
+	helper := func(user, password string) string {
+		return "credential.helper=!f() { echo username=" + user + "; echo password=" + password + "; }; f"
+	}
+	client := gittest.Init(t)
+	lsRemote := func(args ...string) (string, error) {
+		cmd := exec.Command("git", append(args, "ls-remote", url, "refs/heads/main")...)
+		cmd.Dir = client.Dir
+		cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0", "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+
+	out, err := lsRemote()
+	require.Error(t, err, "anonymous: %s", out)
+	out, err = lsRemote("-c", helper("reader", "wrong"))
+	require.Error(t, err, "a wrong password: %s", out)
+	assert.Contains(t, out, "Authentication failed")
+	assert.Empty(t, srv.Authenticated(), "nothing got through")
+
+	out, err = lsRemote("-c", helper("reader", "pa55"), "-c", "http.userAgent=gittest-client/1")
+	require.NoError(t, err, out)
+	assert.True(t, strings.HasPrefix(out, c1), out)
+	assert.Positive(t, srv.Authenticated()["gittest-client/1"])
+
+	srv.SetBasicAuth("", "")
+	out, err = lsRemote()
+	require.NoError(t, err, "open again: %s", out)
+}
