@@ -615,7 +615,7 @@ func (c *checker) secret() {
 	want := c.want.GeneratorSecret
 	sec := c.s.GeneratorSecret
 	const name = "Secret"
-	create := fmt.Sprintf("create it with your own values, as manifests/generator-secret.yaml says: %s --from-literal=token=\"$(openssl rand -hex 32)\" ...",
+	create := fmt.Sprintf("create it with values of your own, labelled app.kubernetes.io/part-of=argocd: %s --from-literal=token=\"$(openssl rand -hex 32)\" ... (manifests/generator-secret.yaml has the whole command)",
 		c.kubectl("create secret generic "+want.Name))
 	if sec == nil {
 		msg, fix, unreadable := c.absent("Secret", "secrets", want.Name)
@@ -667,7 +667,7 @@ func (c *checker) secret() {
 	if len(example) > 0 {
 		c.add(GroupGenerator, name, Warn,
 			fmt.Sprintf("Secret %s still holds the example %s of manifests/generator-secret.yaml", sec.Name, strings.Join(example, " and ")),
-			"replace it: "+create)
+			"replace them with values of your own: manifests/generator-secret.yaml has the command")
 		return
 	}
 	c.add(GroupGenerator, name, OK, fmt.Sprintf("Secret %s: %s", sec.Name, strings.Join(keys, ", ")), "")

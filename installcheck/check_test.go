@@ -281,7 +281,7 @@ func TestEachProblemSaysWhatToDo(t *testing.T) {
 			check: "Secret", status: installcheck.Fail, msg: "no label app.kubernetes.io/part-of=argocd"},
 		{name: "the example token", break_: func(s *installcheck.State) {
 			s.GeneratorSecret.Data["token"] = []byte("example-token-replace-me")
-		}, check: "Secret", status: installcheck.Warn, msg: "still holds the example token of manifests/generator-secret.yaml", fix: "replace it"},
+		}, check: "Secret", status: installcheck.Warn, msg: "still holds the example token of manifests/generator-secret.yaml", fix: "replace them"},
 		{name: "no AppProject", break_: func(s *installcheck.State) { s.AppProject = false },
 			check: "shopsets", status: installcheck.Fail, msg: "the ShopSets' Applications belong to it", fix: "kubectl apply -k manifests/"},
 		{name: "no AppProject CRD", break_: func(s *installcheck.State) { s.AppProject, s.Served["appprojects"] = false, nil },
