@@ -1,13 +1,22 @@
 package cli_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/shopset/shopset/cli"
 )
 
 // A cluster without Argo CD: shopctl check says to install it first and exits 1, its
@@ -63,4 +72,52 @@ func TestCheckWithoutACluster(t *testing.T) {
 	assert.Equal(t, 1, r.code)
 	assert.Empty(t, r.stdout)
 	assert.Contains(t, r.stderr, "error: reading the cluster: reading the API server's groups: ")
+}
+
+// lockedBuffer is a bytes.Buffer that a command may write while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// The generator started on a cluster without Argo CD's CRDs logs at once what to do.
+func TestGeneratorWithoutArgoCDSaysWhatToDo(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api":
+			_ = json.NewEncoder(w).Encode(map[string]any{"kind": "APIVersions", "versions": []string{"v1"}})
+		case "/apis":
+			_ = json.NewEncoder(w).Encode(map[string]any{"kind": "APIGroupList", "apiVersion": "v1", "groups": []any{}})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr lockedBuffer
+	done := make(chan int)
+	go func() {
+		done <- cli.Execute(ctx, []string{"generator", "serve", "--kubeconfig", kubeconfig(t, srv.URL),
+			"--repo", t.TempDir(), "--token-file", filepath.Join(t.TempDir(), "none"), "--listen", "127.0.0.1:0", "--cache-dir", t.TempDir()},
+			cli.Env{Stdout: io.Discard, Stderr: &stderr})
+	}()
+	want := "install Argo CD first: kubectl create namespace argocd; kubectl apply -n argocd -f https://raw.githubusercontent.com/argoproj/argo-cd/stable/manifests/install.yaml"
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), want) }, 20*time.Second, 20*time.Millisecond, "%s", stderr.String())
+	assert.Contains(t, stderr.String(), `"msg":"Argo CD's Application CRD is not installed: the cluster does not serve Applications at argoproj.io/v1alpha1"`)
+	cancel()
+	<-done
 }
