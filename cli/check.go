@@ -34,10 +34,11 @@ Argo CD's namespace against the install's own files (manifests/):
   plugin       the shopset-cmp sidecar in the repo-server, its command, user, volume
                mounts and volumes as manifests/argocd's patch adds them; the plugin.yaml
                ConfigMap it reads
-  generator    its Deployment (and whether replicas are available), the one release the
-               sidecar and the generator run, its Service, the plugin generator's
-               ConfigMap whose baseUrl must reach that Service, and its Secret (the keys
-               used, the label Argo CD needs, no example values left)
+  generator    its Deployment (and whether replicas are available), its --argocd-namespace
+               and --repo, the one release the sidecar and the generator run, its
+               Service, the plugin generator's ConfigMap whose baseUrl must reach that
+               Service, and its Secret (the keys used, the label Argo CD needs, no
+               example values left)
   AppProject   shopsets
 
 Each failure and warning says what to do. With --pre, only what shopset's install needs of
@@ -59,7 +60,7 @@ do not fail it.`,
 	f := cmd.Flags()
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig to read the cluster with (default: $KUBECONFIG, ~/.kube/config)")
 	f.StringVar(&o.context, "context", "", "the kubeconfig context to use (default: the current one)")
-	f.StringVarP(&o.namespace, "namespace", "n", "argocd", "Argo CD's namespace, where shopset is installed")
+	f.StringVarP(&o.namespace, "namespace", "n", installcheck.DefaultNamespace, "Argo CD's namespace, where shopset is installed")
 	f.BoolVar(&o.pre, "pre", false, "check only what shopset's install needs of Argo CD, before installing it")
 	addOutputFlag(cmd, &o.output, " (json and yaml: every check)", "text", "json", "yaml")
 	return cmd

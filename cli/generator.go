@@ -116,7 +116,7 @@ It fails closed: a failure is never answered with an empty list. Endpoints:
 	f := serve.Flags()
 	f.StringVar(&listen, "listen", ":8080", "address to serve on")
 	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig to read Argo CD's Applications with (default: the pod's service account when in a cluster)")
-	f.StringVar(&argoNamespace, "argocd-namespace", "argocd", "namespace of Argo CD's Applications")
+	f.StringVar(&argoNamespace, "argocd-namespace", installcheck.DefaultNamespace, "namespace of Argo CD's Applications")
 	f.StringVar(&appsetWebhook, "applicationset-webhook", "",
 		"Argo CD's ApplicationSet webhook (e.g. http://argocd-applicationset-controller.argocd.svc:7000/api/webhook), sent a signed push event when a rollout's answer changes, so a wave follows at once")
 	f.StringVar(&appsetWebhookSecret, "applicationset-webhook-secret-file", "", "file holding Argo CD's GitHub webhook secret (webhook.github.secret in argocd-secret) to sign those events with; while it is absent or empty they go unsigned, which an Argo CD without that secret accepts")

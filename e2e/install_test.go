@@ -146,7 +146,8 @@ func (s *suite) checkInstall(ctx context.Context, version, etcd string, in insta
 }
 
 // checkPasses runs shopctl check, and check --pre, on an install: no check fails, and the
-// only warnings are what API servers without controllers and the example Secret give.
+// only warnings are what API servers without controllers, the example Secret and the
+// example --repo give.
 func (s *suite) checkPasses(ctx context.Context, mode applyMode, kubeconfig string) {
 	t := s.t
 	t.Helper()
@@ -170,6 +171,8 @@ func (s *suite) checkPasses(ctx context.Context, mode applyMode, kubeconfig stri
 				assert.Contains(t, c.Message, "0 of 2 replicas available", "no controllers run Deployments here")
 			case c.Group == "shopset generator" && c.Name == "Secret":
 				assert.Contains(t, c.Message, "still holds the example token and webhook-secret")
+			case c.Group == "shopset generator" && c.Name == "flags":
+				assert.Contains(t, c.Message, "serves the install's example repository https://git.shop.example/platform.git")
 			default:
 				assert.Fail(t, "a check that is not ok", "%s: %+v", mode.name, c)
 			}
@@ -177,7 +180,7 @@ func (s *suite) checkPasses(ctx context.Context, mode applyMode, kubeconfig stri
 		if pre {
 			assert.Len(t, report.Checks, 7, out)
 		} else {
-			assert.Len(t, report.Checks, 15, out)
+			assert.Len(t, report.Checks, 16, out)
 		}
 	}
 }

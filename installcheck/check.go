@@ -22,6 +22,10 @@ const (
 	Version = "v1alpha1"
 )
 
+// DefaultNamespace is Argo CD's namespace when none is named: install.yaml's, and the
+// default of the generator's --argocd-namespace and of shopctl check -n.
+const DefaultNamespace = "argocd"
+
 // Supported says which Argo CD releases shopset runs with.
 const Supported = "Argo CD v2.14 and v3.x"
 
@@ -490,6 +494,9 @@ func (c *checker) generator() {
 				fmt.Sprintf("Deployment %s (%s): %d of %d replicas available", d.Name, images, d.Status.AvailableReplicas, replicas), "")
 		}
 	}
+	if d != nil {
+		c.generatorArgs(d)
+	}
 	c.images()
 
 	svc := c.s.GeneratorService
@@ -509,6 +516,54 @@ func (c *checker) generator() {
 
 	c.pluginGenerator()
 	c.secret()
+}
+
+// generatorArgs checks the generator's flags that the install leaves to people: the
+// namespace it reads Applications in, and the repository it serves.
+func (c *checker) generatorArgs(d *appsv1.Deployment) {
+	name := c.want.Generator.Spec.Template.Spec.Containers[0].Name
+	i := slices.IndexFunc(d.Spec.Template.Spec.Containers, func(ct corev1.Container) bool { return ct.Name == name })
+	if i < 0 {
+		c.add(GroupGenerator, "flags", Fail, fmt.Sprintf("Deployment %s has no container %s", d.Name, name), "kubectl apply -k manifests/")
+		return
+	}
+	args := d.Spec.Template.Spec.Containers[i].Args
+	edit := c.kubectl("edit deployment " + d.Name)
+	if ns := flagValues(args, "argocd-namespace"); len(ns) == 0 && c.s.Namespace != DefaultNamespace || len(ns) > 0 && ns[len(ns)-1] != c.s.Namespace {
+		reads := DefaultNamespace
+		if len(ns) > 0 {
+			reads = ns[len(ns)-1]
+		}
+		c.add(GroupGenerator, "flags", Fail,
+			fmt.Sprintf("the generator reads Argo CD's Applications in namespace %s (--argocd-namespace), but Argo CD is in %s", reads, c.s.Namespace),
+			fmt.Sprintf("give it --argocd-namespace=%s: %s", c.s.Namespace, edit))
+		return
+	}
+	repos := flagValues(args, "repo")
+	example := flagValues(c.want.Generator.Spec.Template.Spec.Containers[0].Args, "repo")
+	if len(repos) == 0 {
+		c.add(GroupGenerator, "flags", Fail, "the generator serves no repository (--repo)", "set --repo to your platform repository: "+edit)
+		return
+	}
+	if len(example) > 0 && slices.Contains(repos, example[0]) {
+		c.add(GroupGenerator, "flags", Warn, fmt.Sprintf("the generator serves the install's example repository %s", example[0]),
+			"set --repo to your platform repository: "+edit)
+		return
+	}
+	c.add(GroupGenerator, "flags", OK, "serves "+strings.Join(repos, ", "), "")
+}
+
+// flagValues are the values of a flag in args, as --name=value or --name value, in order.
+func flagValues(args []string, name string) []string {
+	var out []string
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+			out = append(out, v)
+		} else if a == "--"+name && i+1 < len(args) {
+			out = append(out, args[i+1])
+		}
+	}
+	return out
 }
 
 func containerImages(d *appsv1.Deployment) string {

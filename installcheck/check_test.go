@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io/fs"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -70,12 +71,23 @@ func patched(t *testing.T, d *appsv1.Deployment) *appsv1.Deployment {
 	return &out
 }
 
-// complete is an install as the README makes it, with the generator running.
+// setRepo points the generator's --repo at url, as the README says to.
+func setRepo(d *appsv1.Deployment, url string) {
+	args := d.Spec.Template.Spec.Containers[0].Args
+	for i, a := range args {
+		if strings.HasPrefix(a, "--repo=") {
+			args[i] = "--repo=" + url
+		}
+	}
+}
+
+// complete is an install as the README makes it, its --repo set, the generator running.
 func complete(t *testing.T) installcheck.State {
 	t.Helper()
 	want := expected(t)
 	gen := want.Generator.DeepCopy()
 	gen.Status.AvailableReplicas = 2
+	setRepo(gen, "https://git.example/platform.git")
 	params := want.CmdParams.DeepCopy()
 	params.Labels = map[string]string{"app.kubernetes.io/part-of": "argocd"}
 	secret := want.GeneratorSecret.DeepCopy()
@@ -236,6 +248,26 @@ func TestEachProblemSaysWhatToDo(t *testing.T) {
 			check: "Deployment", status: installcheck.Fail, msg: "no Deployment shopset-generator in namespace argocd", fix: "kubectl apply -k manifests/"},
 		{name: "the generator not available", break_: func(s *installcheck.State) { s.Generator.Status.AvailableReplicas = 0 },
 			check: "Deployment", status: installcheck.Warn, msg: "0 of 2 replicas available", fix: "kubectl -n argocd describe deployment shopset-generator"},
+		{name: "the example repository", break_: func(s *installcheck.State) { setRepo(s.Generator, "https://git.shop.example/platform.git") },
+			check: "flags", status: installcheck.Warn, msg: "serves the install's example repository https://git.shop.example/platform.git",
+			fix: "set --repo to your platform repository: kubectl -n argocd edit deployment shopset-generator"},
+		{name: "no repository", break_: func(s *installcheck.State) {
+			c := &s.Generator.Spec.Template.Spec.Containers[0]
+			c.Args = c.Args[:2]
+		}, check: "flags", status: installcheck.Fail, msg: "serves no repository", fix: "set --repo"},
+		{name: "Argo CD in another namespace, the generator reading argocd", break_: func(s *installcheck.State) { s.Namespace = "gitops" },
+			check: "flags", status: installcheck.Fail, msg: "reads Argo CD's Applications in namespace argocd (--argocd-namespace), but Argo CD is in gitops",
+			fix: "give it --argocd-namespace=gitops: kubectl -n gitops edit deployment shopset-generator"},
+		{name: "Argo CD in another namespace, named", break_: func(s *installcheck.State) {
+			s.Namespace = "gitops"
+			c := &s.Generator.Spec.Template.Spec.Containers[0]
+			c.Args = append(c.Args, "--argocd-namespace", "gitops")
+			s.GeneratorPlugin.Data["baseUrl"] = "http://shopset-generator.gitops.svc.cluster.local:8080"
+		}, check: "flags", status: installcheck.OK, msg: "serves https://git.example/platform.git"},
+		{name: "the generator reading another namespace", break_: func(s *installcheck.State) {
+			c := &s.Generator.Spec.Template.Spec.Containers[0]
+			c.Args = append(c.Args, "--argocd-namespace=gitops")
+		}, check: "flags", status: installcheck.Fail, msg: "in namespace gitops (--argocd-namespace), but Argo CD is in argocd"},
 		{name: "two releases", break_: func(s *installcheck.State) {
 			s.Generator.Spec.Template.Spec.Containers[0].Image = "ghcr.io/shopset/shopctl:v0.2.0"
 		}, check: "release", status: installcheck.Warn, msg: "the generator runs ghcr.io/shopset/shopctl:v0.2.0, the sidecar ghcr.io/shopset/shopctl:v0.1.0",
