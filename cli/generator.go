@@ -154,6 +154,8 @@ func addGitCredentialFlags(f flagSet, c *gitrepo.Credentials) {
 // release shopset does not support. The generator goes on: its reader keeps trying, and
 // reads them once they are served.
 func checkApplicationsServed(log *slog.Logger, cfg *rest.Config) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.Timeout = 10 * time.Second // an API server that hangs must not hold up the start
 	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		log.Warn("cannot check that the Kubernetes API serves Argo CD's Applications", "error", err)
