@@ -156,7 +156,7 @@ type Reader struct {
 	// API server is cut off and report nothing, so the cache counts as current only while
 	// the API server answers (see Run).
 	probe func(context.Context) error
-
+	// namespace is where the Applications are read, for what errors say to do.
 	namespace string
 
 	mu       sync.Mutex
@@ -188,7 +188,7 @@ func New(cfg *rest.Config, namespace string) (*Reader, error) {
 func NewWithClient(client dynamic.Interface, namespace string) *Reader {
 	// Every Application of the namespace, not only labelled ones: see FromUnstructured.
 	f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(client, 10*time.Minute, namespace, nil)
-	r := &Reader{informer: f.ForResource(GVR).Informer(), probe: func(ctx context.Context) error {
+	r := &Reader{informer: f.ForResource(GVR).Informer(), namespace: namespace, probe: func(ctx context.Context) error {
 		_, err := client.Resource(GVR).Namespace(namespace).List(ctx, metav1.ListOptions{Limit: 1})
 		return err
 	}}
@@ -197,7 +197,6 @@ func NewWithClient(client dynamic.Interface, namespace string) *Reader {
 		defer r.mu.Unlock()
 		r.watchErr, r.errVersion = explain(err, namespace, generatorRBAC), r.informer.LastSyncResourceVersion()
 	})
-	r.namespace = namespace
 	return r
 }
 
@@ -262,9 +261,10 @@ func (r *Reader) WaitForSync(ctx context.Context) bool {
 }
 
 // List returns every ShopSet Application in the cache. It fails with ErrNotSynced
-// before the cache has synced (and returns nil, with why when a read failed), and while the watch is failing, when it
-// also returns what the cache last held (never nil): a cache that may be behind must not
-// be taken for what Argo CD has now, but it says where things were.
+// before the cache has synced (and returns nil, saying why when a read failed), and
+// while the watch is failing, when it also returns what the cache last held (never nil):
+// a cache that may be behind must not be taken for what Argo CD has now, but it says
+// where things were.
 func (r *Reader) List() ([]App, error) {
 	if !r.informer.HasSynced() {
 		if err := r.current(); err != nil {
