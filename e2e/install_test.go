@@ -143,6 +143,40 @@ func (s *suite) checkInstall(ctx context.Context, version, etcd string, in insta
 		}
 		s.stop(c.name)
 	}
+	s.checkOtherCRDVersion(ctx, etcd, argo)
+}
+
+// checkOtherCRDVersion runs shopctl check --pre on an API server whose Application CRD
+// serves a version Argo CD does not have (Argo CD's own CRD, its version renamed): it
+// says which Argo CD releases shopset supports.
+func (s *suite) checkOtherCRDVersion(ctx context.Context, etcd string, argo []*unstructured.Unstructured) {
+	t := s.t
+	t.Helper()
+	var crd *unstructured.Unstructured
+	for _, o := range argo {
+		if o.GetKind() == "CustomResourceDefinition" && o.GetName() == "applications.argoproj.io" {
+			crd = o.DeepCopy()
+		}
+	}
+	require.NotNil(t, crd, "install.yaml has the Application CRD")
+	versions, _, err := unstructured.NestedSlice(crd.Object, "spec", "versions")
+	require.NoError(t, err)
+	require.Len(t, versions, 1)
+	versions[0].(map[string]any)["name"] = "v1beta1"
+	require.NoError(t, unstructured.SetNestedSlice(crd.Object, versions, "spec", "versions"))
+
+	c := s.startAPIServer(6, etcd)
+	require.NoError(t, c.apply(ctx, "e2e", crd))
+	s.eventually(30*time.Second, "Applications at argoproj.io/v1beta1 to be discovered", func() (bool, string) {
+		if _, err := c.resource(schema.GroupVersionKind{Group: "argoproj.io", Version: "v1beta1", Kind: "Application"}, "argocd"); err != nil {
+			return false, err.Error()
+		}
+		return true, ""
+	})
+	out := s.checkFails(ctx, s.writeKubeconfig(c, "argocd"), "--pre")
+	assert.Contains(t, out, "FAIL  Application CRD: Applications are served at argoproj.io/v1beta1 only, not at argoproj.io/v1alpha1, which shopset uses")
+	assert.Contains(t, out, "fix: shopset supports Argo CD v2.14 and v3.x, which serve argoproj.io/v1alpha1: install one of those")
+	s.stop(c.name)
 }
 
 // checkPasses runs shopctl check, and check --pre, on an install: no check fails, and the
