@@ -20,7 +20,7 @@ import (
 	"github.com/shopset/shopset/manifests"
 )
 
-func expected(t *testing.T) installcheck.Expected {
+func expected(t testing.TB) installcheck.Expected {
 	t.Helper()
 	want, err := installcheck.Load(manifests.FS)
 	require.NoError(t, err)
@@ -56,7 +56,7 @@ func argoRepoServer(image string) *appsv1.Deployment {
 
 // patched is d with the install's patch of it applied, as kubectl patch --type strategic
 // applies it.
-func patched(t *testing.T, d *appsv1.Deployment) *appsv1.Deployment {
+func patched(t testing.TB, d *appsv1.Deployment) *appsv1.Deployment {
 	t.Helper()
 	y, err := fs.ReadFile(manifests.FS, manifests.RepoServerPatch)
 	require.NoError(t, err)
@@ -82,7 +82,7 @@ func setRepo(d *appsv1.Deployment, url string) {
 }
 
 // complete is an install as the README makes it, its --repo set, the generator running.
-func complete(t *testing.T) installcheck.State {
+func complete(t testing.TB) installcheck.State {
 	t.Helper()
 	want := expected(t)
 	gen := want.Generator.DeepCopy()
