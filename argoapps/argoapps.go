@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -29,6 +30,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/shopset/shopset/installcheck"
 	"github.com/shopset/shopset/rollout"
 )
 
@@ -154,6 +156,8 @@ type Reader struct {
 	// API server is cut off and report nothing, so the cache counts as current only while
 	// the API server answers (see Run).
 	probe func(context.Context) error
+	// namespace is where the Applications are read, for what errors say to do.
+	namespace string
 
 	mu       sync.Mutex
 	watchErr error
@@ -184,17 +188,38 @@ func New(cfg *rest.Config, namespace string) (*Reader, error) {
 func NewWithClient(client dynamic.Interface, namespace string) *Reader {
 	// Every Application of the namespace, not only labelled ones: see FromUnstructured.
 	f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(client, 10*time.Minute, namespace, nil)
-	r := &Reader{informer: f.ForResource(GVR).Informer(), probe: func(ctx context.Context) error {
+	r := &Reader{informer: f.ForResource(GVR).Informer(), namespace: namespace, probe: func(ctx context.Context) error {
 		_, err := client.Resource(GVR).Namespace(namespace).List(ctx, metav1.ListOptions{Limit: 1})
 		return err
 	}}
 	_ = r.informer.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		r.watchErr, r.errVersion = err, r.informer.LastSyncResourceVersion()
+		r.watchErr, r.errVersion = explain(err, namespace, generatorRBAC), r.informer.LastSyncResourceVersion()
 	})
 	return r
 }
+
+// explain adds what to do to a failure to read Applications that the install causes:
+// Argo CD's Application CRD not served at the version shopset reads, or RBAC not letting
+// the reader list them (forbidden says what to do then).
+func explain(err error, namespace, forbidden string) error {
+	switch {
+	case apierrors.IsNotFound(err):
+		return fmt.Errorf("%w: the Kubernetes API serves no Applications at %s: install Argo CD first (shopset supports %s); `shopctl check -n %s` says what else the install lacks",
+			err, GVR.GroupVersion(), strings.TrimPrefix(installcheck.Supported, "Argo CD "), namespace)
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("%w: %s", err, fmt.Sprintf(forbidden, namespace))
+	}
+	return err
+}
+
+// What to do when RBAC forbids listing Applications in a namespace (%s), to the
+// generator and to a person.
+const (
+	generatorRBAC = "the generator may not list Applications in namespace %s: apply manifests/ there (the generator's Role and RoleBinding)"
+	personRBAC    = "your kubeconfig's user may not list Applications in namespace %s: use one that may (--kubeconfig, --context)"
+)
 
 // Run fills and keeps the cache until ctx ends, and asks the API server every
 // ProbeInterval whether it still answers.
@@ -214,7 +239,10 @@ func (r *Reader) probeLoop(ctx context.Context) {
 			return
 		}
 		r.mu.Lock()
-		if err != nil {
+		switch {
+		case apierrors.IsNotFound(err), apierrors.IsForbidden(err):
+			err = explain(err, r.namespace, generatorRBAC) // it answers, with why not
+		case err != nil:
 			err = fmt.Errorf("the Kubernetes API does not answer: %w", err)
 		}
 		r.probeErr = err
@@ -233,11 +261,15 @@ func (r *Reader) WaitForSync(ctx context.Context) bool {
 }
 
 // List returns every ShopSet Application in the cache. It fails with ErrNotSynced
-// before the cache has synced (and returns nil), and while the watch is failing, when it
-// also returns what the cache last held (never nil): a cache that may be behind must not
-// be taken for what Argo CD has now, but it says where things were.
+// before the cache has synced (and returns nil, saying why when a read failed), and
+// while the watch is failing, when it also returns what the cache last held (never nil):
+// a cache that may be behind must not be taken for what Argo CD has now, but it says
+// where things were.
 func (r *Reader) List() ([]App, error) {
 	if !r.informer.HasSynced() {
+		if err := r.current(); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNotSynced, err)
+		}
 		return nil, ErrNotSynced
 	}
 	out := r.list()
@@ -378,7 +410,7 @@ func ListOnce(ctx context.Context, cfg *rest.Config, namespace string) ([]App, e
 	}
 	list, err := client.Resource(GVR).Namespace(namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("listing Applications in namespace %q: %w", namespace, err)
+		return nil, fmt.Errorf("listing Applications in namespace %q: %w", namespace, explain(err, namespace, personRBAC))
 	}
 	out := make([]App, 0, len(list.Items))
 	for i := range list.Items {

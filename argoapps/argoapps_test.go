@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -193,4 +194,41 @@ func TestReaderNoticesAnAPIServerThatStopsAnswering(t *testing.T) {
 	cut.Store(false)
 	require.Eventually(t, func() bool { _, err := r.List(); return err == nil },
 		3*(argoapps.ProbeInterval+argoapps.ProbeTimeout), 50*time.Millisecond, "trusted again once it answers")
+}
+
+// An install that cannot work: Argo CD's Application CRD not served, or RBAC forbidding
+// the generator to list Applications. The reader's error says what to do (and it is what
+// getparams answers, which the ApplicationSet shows).
+func TestReaderSaysWhatToDoWhenTheInstallCannotWork(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"no Application CRD", apierrors.NewNotFound(argoapps.GVR.GroupResource(), ""),
+			"the Kubernetes API serves no Applications at argoproj.io/v1alpha1: install Argo CD first (shopset supports v2.14 and v3.x); `shopctl check -n argocd` says what else the install lacks"},
+		{"no RBAC", apierrors.NewForbidden(argoapps.GVR.GroupResource(), "", errors.New("RBAC")),
+			"the generator may not list Applications in namespace argocd: apply manifests/ there (the generator's Role and RoleBinding)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+				map[schema.GroupVersionResource]string{argoapps.GVR: "ApplicationList"})
+			client.PrependReactor("list", "applications", func(clienttesting.Action) (bool, runtime.Object, error) {
+				return true, nil, tc.err
+			})
+			r := argoapps.NewWithClient(client, "argocd")
+			ctx, cancel := context.WithCancel(context.Background())
+			t.Cleanup(cancel)
+			go r.Run(ctx)
+			require.Eventually(t, func() bool {
+				_, err := r.List()
+				return err != nil && err.Error() != argoapps.ErrNotSynced.Error()
+			}, 10*time.Second, 20*time.Millisecond, "a reason once the list has failed")
+			apps, err := r.List()
+			require.ErrorIs(t, err, argoapps.ErrNotSynced)
+			assert.Nil(t, apps)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.NotContains(t, err.Error(), "does not answer", "the API server answered")
+		})
+	}
 }

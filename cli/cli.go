@@ -141,6 +141,7 @@ apply by hand anything the platform does.`,
 		newDiff(env),
 		newPolicy(env),
 		newVersion(env),
+		newCheck(env),
 	)
 	return root
 }

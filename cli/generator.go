@@ -9,11 +9,15 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/rest"
 
 	"github.com/shopset/shopset/appsetrefresh"
 	"github.com/shopset/shopset/argoapps"
 	"github.com/shopset/shopset/generator"
 	"github.com/shopset/shopset/gitrepo"
+	"github.com/shopset/shopset/installcheck"
+	"github.com/shopset/shopset/installcheck/cluster"
 	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/version"
 )
@@ -79,12 +83,18 @@ It fails closed: a failure is never answered with an empty list. Endpoints:
 				}
 				go apps.Run(cmd.Context())
 				cfg.Applications = apps
+				checkApplicationsServed(cfg.Logger, restCfg)
 				// Until the cache is filled, answers that need it are errors (503): wait
 				// for it a little, so the first snapshot has what it needs.
 				syncCtx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 				synced := apps.WaitForSync(syncCtx)
 				cancel()
-				cfg.Logger.Info("reading Argo CD's Applications: the tier rewind guard and rollouts are on", "namespace", argoNamespace, "synced", synced)
+				if synced {
+					cfg.Logger.Info("reading Argo CD's Applications: the tier rewind guard and rollouts are on", "namespace", argoNamespace)
+				} else {
+					_, err := apps.List()
+					cfg.Logger.Error("Argo CD's Applications cannot be read yet: answers that need them fail (503) until they can", "namespace", argoNamespace, "error", err)
+				}
 			} else {
 				if cfg.Refresher != nil {
 					cfg.Logger.Warn("--applicationset-webhook has no effect without Kubernetes access: there are no rollouts to follow")
@@ -106,7 +116,7 @@ It fails closed: a failure is never answered with an empty list. Endpoints:
 	f := serve.Flags()
 	f.StringVar(&listen, "listen", ":8080", "address to serve on")
 	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig to read Argo CD's Applications with (default: the pod's service account when in a cluster)")
-	f.StringVar(&argoNamespace, "argocd-namespace", "argocd", "namespace of Argo CD's Applications")
+	f.StringVar(&argoNamespace, "argocd-namespace", installcheck.DefaultNamespace, "namespace of Argo CD's Applications")
 	f.StringVar(&appsetWebhook, "applicationset-webhook", "",
 		"Argo CD's ApplicationSet webhook (e.g. http://argocd-applicationset-controller.argocd.svc:7000/api/webhook), sent a signed push event when a rollout's answer changes, so a wave follows at once")
 	f.StringVar(&appsetWebhookSecret, "applicationset-webhook-secret-file", "", "file holding Argo CD's GitHub webhook secret (webhook.github.secret in argocd-secret) to sign those events with; while it is absent or empty they go unsigned, which an Argo CD without that secret accepts")
@@ -138,4 +148,26 @@ func addGitCredentialFlags(f flagSet, c *gitrepo.Credentials) {
 	f.StringVar(&c.TokenFile, "git-token-file", "", "file holding an HTTPS token or password for the repositories")
 	f.StringVar(&c.SSHKeyFile, "git-ssh-key-file", "", "file holding an SSH private key for the repositories")
 	f.StringVar(&c.KnownHostsFile, "git-known-hosts-file", "", "ssh known_hosts file for --git-ssh-key-file")
+}
+
+// checkApplicationsServed logs at once, with what to do, when the cluster does not serve
+// Argo CD's Applications at the version the generator reads: Argo CD not installed, or a
+// release shopset does not support. The generator goes on: its reader keeps trying, and
+// reads them once they are served.
+func checkApplicationsServed(log *slog.Logger, cfg *rest.Config) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.Timeout = 10 * time.Second // an API server that hangs must not hold up the start
+	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		log.Warn("cannot check that the Kubernetes API serves Argo CD's Applications", "error", err)
+		return
+	}
+	served, err := cluster.ServedVersions(disc, []string{argoapps.GVR.Resource})
+	if err != nil {
+		log.Warn("cannot check that the Kubernetes API serves Argo CD's Applications", "error", err)
+		return
+	}
+	if e := installcheck.NotServed("Application", served[argoapps.GVR.Resource]); e != nil {
+		log.Error(e.Message, "fix", e.Fix)
+	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopset/shopset/argoapps"
 	"github.com/shopset/shopset/gitrepo"
+	"github.com/shopset/shopset/installcheck"
 	"github.com/shopset/shopset/rollout"
 	"github.com/shopset/shopset/snapshot"
 )
@@ -22,7 +23,7 @@ func (k *kubeFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&k.kubeconfig, "kubeconfig", "", "kubeconfig to read Argo CD's Applications with (default: $KUBECONFIG, ~/.kube/config)")
 	f.StringVar(&k.context, "context", "", "the kubeconfig context to use (default: the current one)")
-	f.StringVar(&k.namespace, "argocd-namespace", "argocd", "the namespace of Argo CD's Applications")
+	f.StringVar(&k.namespace, "argocd-namespace", installcheck.DefaultNamespace, "the namespace of Argo CD's Applications")
 }
 
 // kubeTimeout bounds reading the Applications.

@@ -7,8 +7,9 @@
 // The suite is behind the e2e build tag. e2e/run.sh builds the programs it needs into a
 // cache (e2e/build.sh) and runs it:
 //
-//	e2e/run.sh            # Argo CD v2.14
-//	e2e/run.sh v3         # Argo CD v3.2
+//	e2e/run.sh                     # Argo CD v2.14
+//	e2e/run.sh v3                  # Argo CD v3.2
+//	e2e/run.sh v2 -run TestInstall # only the install (README, Install) and shopctl check on it
 //
 // Nothing runs in a container: etcd and Redis come from the system, kube-apiserver and
 // Argo CD are built from their Go modules (e2e/tools), and every process listens on

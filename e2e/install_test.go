@@ -3,13 +3,18 @@
 package e2e
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -28,6 +33,26 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
+
+// TestInstall is step 0, apart from the scenario so that it runs alone (e2e/run.sh v2
+// -run TestInstall): the README's install on API servers of its own, and shopctl check
+// on each install and on installs that cannot work.
+func TestInstall(t *testing.T) {
+	version := cmp.Or(os.Getenv("SHOPSET_E2E_ARGOCD"), "v2")
+	s := newSuite(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var etcd string
+	s.step("start etcd", func() {
+		s.ca = writePKI(t, s.path("pki"))
+		etcd = s.startEtcd()
+	})
+	in := buildManifests(s)
+	s.step("0. the README's install on API servers of its own: Argo CD's install.yaml, then shopset's objects and patches (client-side, server-side), and the Kustomize overlay; shopctl check on each", func() {
+		s.checkInstall(ctx, version, etcd, in)
+	})
+	s.report()
+}
 
 // lastApplied is where kubectl apply (client-side) keeps what it applied last.
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
@@ -72,13 +97,22 @@ func (s *suite) checkInstall(ctx context.Context, version, etcd string, in insta
 	overlay := s.buildOverlay(b)
 	for i, mode := range []applyMode{{name: "client-side"}, {name: "server-side", serverSide: true}, {name: "kustomize overlay", overlay: true}} {
 		c := s.startAPIServer(3+i, etcd)
+		kubeconfig := s.writeKubeconfig(c, "argocd")
 		s.t.Logf("install with kubectl apply %s on %s", mode.name, c.name)
+		if i == 0 {
+			// A cluster without Argo CD: the check before the install says to install it.
+			out := s.checkFails(ctx, kubeconfig, "--pre")
+			assert.Contains(s.t, out, "FAIL  Application CRD: Argo CD's Application CRD is not installed")
+			assert.Contains(s.t, out, "fix: install Argo CD first: kubectl create namespace argocd; kubectl apply -n argocd -f https://raw.githubusercontent.com/argoproj/argo-cd/stable/manifests/install.yaml")
+			assert.Contains(s.t, out, "FAIL  repo-server: no Deployment argocd-repo-server in namespace argocd")
+		}
 		if mode.overlay {
 			s.installOverlay(ctx, c, overlay, sets)
 		} else {
 			s.installAsREADME(ctx, c, mode, argo, in, sets)
 		}
 		s.checkInstalled(ctx, c, mode, argo, in, sets)
+		s.checkPasses(ctx, mode, kubeconfig)
 		if mode.name == "client-side" {
 			// What the issue saw: the sidecar as a partial Deployment among the resources.
 			old := in.patch("Deployment", "argocd-repo-server")
@@ -87,9 +121,120 @@ func (s *suite) checkInstall(ctx context.Context, version, etcd string, in insta
 			err := c.applyAs(ctx, mode, "argocd", old)
 			require.Error(s.t, err, "a partial Deployment applied over Argo CD's: the API server took it")
 			assert.Contains(s.t, err.Error(), "spec.selector: Required value")
+
+			// The check in a namespace without Argo CD names the one that has it.
+			out := s.checkFails(ctx, kubeconfig, "-n", "default")
+			assert.Contains(s.t, out, "FAIL  repo-server: no Deployment argocd-repo-server in namespace default")
+			assert.Contains(s.t, out, "fix: Argo CD's repo-server is in namespace argocd: run again with -n argocd")
+
+			// Without the repo-server, and without the sidecar: each says what to do.
+			require.NoError(s.t, c.dyn.Resource(gvrDeployment).Namespace("argocd").Delete(ctx, "argocd-repo-server", metav1.DeleteOptions{}))
+			out = s.checkFails(ctx, kubeconfig, "--pre")
+			assert.Contains(s.t, out, "FAIL  repo-server: no Deployment argocd-repo-server in namespace argocd")
+			assert.Contains(s.t, out, "fix: Argo CD is not installed in namespace argocd: name the namespace it is installed in with -n")
+			for _, o := range argo {
+				if o.GetKind() == "Deployment" && o.GetName() == "argocd-repo-server" {
+					require.NoError(s.t, c.applyAs(ctx, mode, "argocd", o), "kubectl apply -n argocd -f install.yaml, again")
+				}
+			}
+			out = s.checkFails(ctx, kubeconfig)
+			assert.Contains(s.t, out, "FAIL  sidecar: Deployment argocd-repo-server has no container shopset-cmp")
+			assert.Contains(s.t, out, "fix: patch it in: kubectl -n argocd patch deployment argocd-repo-server --type strategic --patch-file manifests/argocd/argocd-repo-server-patch.yaml")
 		}
 		s.stop(c.name)
 	}
+	s.checkOtherCRDVersion(ctx, etcd, argo)
+}
+
+// checkOtherCRDVersion runs shopctl check --pre on an API server whose Application CRD
+// serves a version Argo CD does not have (Argo CD's own CRD, its version renamed): it
+// says which Argo CD releases shopset supports.
+func (s *suite) checkOtherCRDVersion(ctx context.Context, etcd string, argo []*unstructured.Unstructured) {
+	t := s.t
+	t.Helper()
+	var crd *unstructured.Unstructured
+	for _, o := range argo {
+		if o.GetKind() == "CustomResourceDefinition" && o.GetName() == "applications.argoproj.io" {
+			crd = o.DeepCopy()
+		}
+	}
+	require.NotNil(t, crd, "install.yaml has the Application CRD")
+	versions, _, err := unstructured.NestedSlice(crd.Object, "spec", "versions")
+	require.NoError(t, err)
+	require.Len(t, versions, 1)
+	versions[0].(map[string]any)["name"] = "v1beta1"
+	require.NoError(t, unstructured.SetNestedSlice(crd.Object, versions, "spec", "versions"))
+
+	c := s.startAPIServer(6, etcd)
+	require.NoError(t, c.apply(ctx, "e2e", crd))
+	s.eventually(30*time.Second, "Applications at argoproj.io/v1beta1 to be discovered", func() (bool, string) {
+		if _, err := c.resource(schema.GroupVersionKind{Group: "argoproj.io", Version: "v1beta1", Kind: "Application"}, "argocd"); err != nil {
+			return false, err.Error()
+		}
+		return true, ""
+	})
+	out := s.checkFails(ctx, s.writeKubeconfig(c, "argocd"), "--pre")
+	assert.Contains(t, out, "FAIL  Application CRD: Applications are served at argoproj.io/v1beta1 only, not at argoproj.io/v1alpha1, which shopset uses")
+	assert.Contains(t, out, "fix: shopset supports Argo CD v2.14 and v3.x, which serve argoproj.io/v1alpha1: install one of those")
+	s.stop(c.name)
+}
+
+// checkPasses runs shopctl check, and check --pre, on an install: no check fails, and the
+// only warnings are what API servers without controllers, the example Secret and the
+// example --repo give.
+func (s *suite) checkPasses(ctx context.Context, mode applyMode, kubeconfig string) {
+	t := s.t
+	t.Helper()
+	for _, pre := range []bool{false, true} {
+		args := []string{"check", "--kubeconfig", kubeconfig, "--context", "e2e", "-n", "argocd", "-o", "json"}
+		if pre {
+			args = append(args, "--pre")
+		}
+		out, err := run(ctx, s.work, []string{"HOME=" + s.path("home")}, filepath.Join(s.bin, "shopctl"), args...)
+		require.NoError(t, err, "%s: shopctl %s", mode.name, strings.Join(args, " "))
+		var report struct {
+			Failed int
+			Checks []struct{ Group, Name, Status, Message string }
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &report), out)
+		assert.Zero(t, report.Failed, out)
+		for _, c := range report.Checks {
+			switch {
+			case c.Status == "ok":
+			case c.Group == "shopset generator" && c.Name == "Deployment":
+				assert.Contains(t, c.Message, "0 of 2 replicas available", "no controllers run Deployments here")
+			case c.Group == "shopset generator" && c.Name == "Secret":
+				assert.Contains(t, c.Message, "still holds the example token and webhook-secret")
+			case c.Group == "shopset generator" && c.Name == "flags":
+				assert.Contains(t, c.Message, "serves the install's example repository https://git.shop.example/platform.git")
+			default:
+				assert.Fail(t, "a check that is not ok", "%s: %+v", mode.name, c)
+			}
+		}
+		if pre {
+			assert.Len(t, report.Checks, 7, out)
+		} else {
+			assert.Len(t, report.Checks, 16, out)
+		}
+	}
+}
+
+// checkFails runs shopctl check with args on a broken install: it exits 1 and says so on
+// stderr; its report is returned.
+func (s *suite) checkFails(ctx context.Context, kubeconfig string, args ...string) string {
+	t := s.t
+	t.Helper()
+	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, "shopctl"), append([]string{"check", "--kubeconfig", kubeconfig}, args...)...)
+	cmd.Env = append(os.Environ(), "HOME="+s.path("home"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "shopctl check %s: %s%s", strings.Join(args, " "), stdout.String(), stderr.String())
+	assert.Equal(t, 1, exit.ExitCode())
+	assert.Regexp(t, `^error: \d+ of \d+ checks failed\n$`, stderr.String())
+	t.Logf("%s:\n%s", strings.Join(append([]string{"shopctl check"}, args...), " "), stdout.String())
+	return stdout.String()
 }
 
 // installAsREADME does what the README's install commands do, by hand (the Install

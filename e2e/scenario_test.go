@@ -101,10 +101,6 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 	})
 
 	in := buildManifests(s)
-	s.step("0. the README's install on API servers of its own: Argo CD's install.yaml, then shopset's objects and patches (client-side, server-side), and the Kustomize overlay", func() {
-		s.checkInstall(ctx, version, etcd, in)
-	})
-
 	s.step("start Argo CD "+version+" and the generator", func() {
 		s.installArgoCD(ctx, version, p.home, p.clusters)
 		p.applyRepositorySecret(ctx)
