@@ -3,6 +3,9 @@
 #
 #   e2e/image.sh [--save FILE]    (--save writes the image as an OCI archive: podman load -i FILE)
 #
+# SHOPSET_IMAGE_MIRROR, SHOPSET_IMAGE_SECURITY_MIRROR, SHOPSET_IMAGE_VERSION and
+# SHOPSET_IMAGE_STORAGE_DRIVER (overlay or vfs) override what it finds out for itself.
+#
 # The image is the Dockerfile's last stage, built from Debian packages and this checkout:
 #   - its base is a Debian root filesystem made by debootstrap (minbase) for the release the
 #     stage's FROM names, from the Debian archive apt uses on this machine
@@ -121,6 +124,9 @@ recipe=1
 key="$(printf '%s\n' "$recipe" "$suite" "$from" "$run" | sha256sum | cut -c1-16)"
 rootfs="$cache/rootfs-$key"
 mkdir -p "$cache"
+# One run at a time makes, replaces or copies the cached root filesystem.
+exec 9>"$cache/.lock"
+flock 9
 if [ -f "$rootfs/.shopset-complete" ]; then
 	say "root filesystem $key is cached"
 else
@@ -155,13 +161,17 @@ fi
 
 # --- build --------------------------------------------------------------------------------
 work="$(mktemp -d "${TMPDIR:-/tmp}/shopset-image.XXXXXX")"
-# Storage of its own, removed at the end: overlay where the kernel has it, else vfs (slow:
-# a full copy per container).
+# Storage of its own, removed at the end: overlay where the kernel has it and the directory
+# is not itself on overlayfs, else vfs (slower: a full copy per container);
+# SHOPSET_IMAGE_STORAGE_DRIVER chooses.
 driver=vfs
-grep -qw overlay /proc/filesystems && driver=overlay
+if grep -qw overlay /proc/filesystems && [ "$(stat -f -c %T "$work")" != overlayfs ]; then
+	driver=overlay
+fi
+driver="${SHOPSET_IMAGE_STORAGE_DRIVER:-$driver}"
 store=(--root "$work/storage" --runroot "$work/run" --storage-driver "$driver")
 buildah=(buildah "${store[@]}")
-podman=(podman "${store[@]}" --runtime runc --cgroup-manager cgroupfs --events-backend file)
+podman=(podman "${store[@]}" --tmpdir "$work/tmp" --runtime runc --cgroup-manager cgroupfs --events-backend file)
 gen="shopset-image-generator-$$"
 cleanup() {
 	"${podman[@]}" rm -f -i "$gen" >/dev/null 2>&1 || true
@@ -189,6 +199,7 @@ ctr="$("${buildah[@]}" from scratch)"
 mnt="$("${buildah[@]}" mount "$ctr")"
 cp -a "$rootfs/." "$mnt/"
 rm -f "$mnt/.shopset-complete"
+flock -u 9
 for c in "${copies[@]}"; do
 	read -r -a args <<<"$c"
 	case "${#args[@]}:${args[0]}" in
@@ -239,6 +250,7 @@ for kv in "${envs[@]}"; do [ "${kv%%=*}" = HOME ] && home="${kv#HOME=}"; done
 # shellcheck disable=SC2016 # expanded by the container's shell
 got="$(run --entrypoint /bin/sh "$image" -c '
 	echo "uid $(id -u) gid $(id -g)"
+	awk '\''$2 == "/" { split($4, o, ","); print "root " o[1] }'\'' /proc/mounts
 	echo "home $HOME"
 	echo "pwd $(pwd)"
 	echo "shopctl $(command -v shopctl)"
@@ -251,6 +263,7 @@ got="$(run --entrypoint /bin/sh "$image" -c '
 	done
 	touch "$HOME/.write-test" && echo "HOME writable"' sh "$plugin_dst" 2>&1)" || fail "the layout check did not run: $got"
 want="uid $uid gid $gid
+root ro
 home $home
 pwd $workdir
 shopctl /usr/local/bin/shopctl
@@ -262,7 +275,7 @@ $(sha256sum "$root/plugin/plugin.yaml" | cut -d' ' -f1)
 /usr/local/bin read-only
 $workdir read-only
 HOME writable"
-[ "$got" = "$want" ] || fail "the image's layout is not the Dockerfile's:
+[ "$got" = "$want" ] || fail "the image, run as Argo CD runs it, is not what the Dockerfile says (want <, got >):
 $(diff <(echo "$want") <(echo "$got") || true)"
 
 say "check: version"
@@ -352,7 +365,7 @@ $(diff <(jq -S . "$work/shopsets.json") <(jq -S .output.parameters "$work/getpar
 "${podman[@]}" rm -f "$gen" >/dev/null
 
 if [ -n "$save" ]; then
-	"${podman[@]}" save --format oci-archive -o "$save" "$image"
+	"${podman[@]}" save -q --format oci-archive -o "$save" "$image"
 	say "saved $image to $save"
 fi
 say "ok: $image ($count ShopSets rendered alike, getparams answered) in $((SECONDS - start))s"
