@@ -12,7 +12,9 @@
 #     (SHOPSET_IMAGE_MIRROR overrides it), in which the stage's RUN line runs as it is, in a
 #     chroot; that root filesystem is cached under $SHOPSET_E2E_CACHE/image (default
 #     ~/.cache/shopset-e2e), keyed by the FROM and RUN lines, so only a change to them (the
-#     package list, the user) makes it again;
+#     package list, the user) makes it again. It holds that release's packages as the archive
+#     has them when it is made (its latest point release), where the Dockerfile starts from
+#     the point release its FROM pins and installs the RUN line's packages as they are then;
 #   - shopctl is built here with the Dockerfile's build flags and stamped with the version
 #     (SHOPSET_IMAGE_VERSION, default `git describe --tags --always --dirty`), commit and
 #     commit date;
@@ -28,7 +30,7 @@
 #     and answers getparams with the ShopSets `shopctl list --repo` gives here, and refuses
 #     a wrong token;
 #   - `shopctl version` prints the stamped version, commit and date.
-# It installs what it needs from Debian (podman, buildah, runc, debootstrap, jq, curl) and
+# It installs what it needs from Debian (podman, buildah, runc, debootstrap, uidmap, jq, curl) and
 # must run as root. Everything listens on 127.0.0.1.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -53,8 +55,8 @@ start=$SECONDS
 
 # --- tools --------------------------------------------------------------------------------
 need_apt=()
-for tool in podman buildah runc debootstrap jq curl git; do
-	command -v "$tool" >/dev/null || need_apt+=("$tool")
+for tool in podman buildah runc debootstrap jq curl git newuidmap:uidmap; do
+	command -v "${tool%%:*}" >/dev/null || need_apt+=("${tool#*:}")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then
 	say "installing ${need_apt[*]}"
@@ -130,7 +132,7 @@ flock 9
 if [ -f "$rootfs/.shopset-complete" ]; then
 	say "root filesystem $key is cached"
 else
-	say "making root filesystem $key: debootstrap $suite (a minute or two on a cold cache)"
+	say "making root filesystem $key: debootstrap $suite (two or three minutes)"
 	t=$SECONDS
 	rm -rf "$cache"/rootfs-* "$cache/rootfs.tmp"
 	tmp="$cache/rootfs.tmp"
@@ -177,7 +179,7 @@ cleanup() {
 	"${podman[@]}" rm -f -i "$gen" >/dev/null 2>&1 || true
 	"${buildah[@]}" rm -a >/dev/null 2>&1 || true
 	"${podman[@]}" rmi -a -f >/dev/null 2>&1 || true
-	rm -rf "$work"
+	rm -rf "$work" || say "could not remove $work"
 }
 trap cleanup EXIT
 
@@ -347,16 +349,16 @@ $("${podman[@]}" logs "$gen" 2>&1 | tail -n 20)"
 	addr="$("${podman[@]}" logs "$gen" 2>&1 | jq -R -r 'fromjson? | select(.msg == "serving") | .address' | head -n 1)"
 	[ -n "$addr" ] || sleep 0.2
 done
-until curl -fsS -o /dev/null "http://$addr/readyz" 2>/dev/null; do
+until curl -fsS --max-time 5 -o /dev/null "http://$addr/readyz" 2>/dev/null; do
 	[ "$SECONDS" -lt "$deadline" ] || fail "the generator never became ready:
 $("${podman[@]}" logs "$gen" 2>&1 | tail -n 20)"
 	sleep 0.2
 done
 body='{"applicationSetName":"x","input":{"parameters":{}}}'
-code="$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer not-$token" \
+code="$(curl -sS --max-time 30 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer not-$token" \
 	-H 'Content-Type: application/json' -d "$body" "http://$addr/api/v1/getparams.execute")"
 [ "$code" = 401 ] || [ "$code" = 403 ] || fail "getparams with a wrong token answered $code"
-curl -fsS -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d "$body" \
+curl -fsS --max-time 30 -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d "$body" \
 	"http://$addr/api/v1/getparams.execute" >"$work/getparams.json" || fail "getparams failed:
 $("${podman[@]}" logs "$gen" 2>&1 | tail -n 20)"
 jq -e --slurpfile want "$work/shopsets.json" '.output.parameters == $want[0]' "$work/getparams.json" >/dev/null ||
