@@ -2,9 +2,12 @@
 # Builds the shopctl image without a registry and runs it the way Argo CD does:
 #
 #   e2e/image.sh [--save FILE]    (--save writes the image as an OCI archive: podman load -i FILE)
+#   e2e/image.sh --prepare        (only makes the cached root filesystem, for CI to do early)
 #
-# SHOPSET_IMAGE_MIRROR, SHOPSET_IMAGE_SECURITY_MIRROR, SHOPSET_IMAGE_VERSION and
-# SHOPSET_IMAGE_STORAGE_DRIVER (overlay or vfs) override what it finds out for itself.
+# SHOPSET_IMAGE_MIRROR, SHOPSET_IMAGE_SECURITY_MIRROR, SHOPSET_IMAGE_VERSION,
+# SHOPSET_IMAGE_STORAGE_DRIVER (overlay or vfs) and SHOPSET_IMAGE_ARGOCD (the argocd binary
+# whose cmp-server runs in the image; default the end-to-end suite's, from e2e/build.sh;
+# `none` leaves that check out) override what it finds out for itself.
 #
 # The image is the Dockerfile's last stage, built from Debian packages and this checkout:
 #   - its base is a Debian root filesystem made by debootstrap (minbase) for the release the
@@ -26,6 +29,9 @@
 #   - `shopctl plugin generate`, in a checkout of each ShopSet's tier of the example repository
 #     with the plugin env examples/applicationset.yaml gives it, prints byte for byte what
 #     `shopctl render NAME --dir CHECKOUT` prints here;
+#   - Argo CD's own argocd-cmp-server, mounted where Argo CD puts it, serves plugin.yaml from
+#     the image, and the repo-server's client code (plugin/image_test.go) gets the same
+#     manifests from it as `shopctl render` gives here;
 #   - `shopctl generator serve` on the example repository (mounted read-only) becomes ready
 #     and answers getparams with the ShopSets `shopctl list --repo` gives here, and refuses
 #     a wrong token;
@@ -43,11 +49,12 @@ fail() {
 	exit 1
 }
 
-save=""
+save="" prepare=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--save) save="$(realpath -m "${2:?--save needs a file}")"; shift 2 ;;
-	*) echo "usage: $0 [--save FILE]" >&2; exit 2 ;;
+	--prepare) prepare=1; shift ;;
+	*) echo "usage: $0 [--save FILE | --prepare]" >&2; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || fail "must run as root (debootstrap, chroot, buildah and podman as root)"
@@ -160,6 +167,10 @@ else
 	mv "$tmp" "$rootfs"
 	say "root filesystem made in $((SECONDS - t))s"
 fi
+[ -z "$prepare" ] || exit 0
+argocd="${SHOPSET_IMAGE_ARGOCD:-${SHOPSET_E2E_CACHE:-$HOME/.cache/shopset-e2e}/bin/argocd-v2}"
+[ "$argocd" = none ] || [ -x "$argocd" ] ||
+	fail "no argocd binary at $argocd for its cmp-server: e2e/build.sh builds it (or SHOPSET_IMAGE_ARGOCD=none)"
 
 # --- build --------------------------------------------------------------------------------
 work="$(mktemp -d "${TMPDIR:-/tmp}/shopset-image.XXXXXX")"
@@ -176,7 +187,7 @@ buildah=(buildah "${store[@]}")
 podman=(podman "${store[@]}" --tmpdir "$work/tmp" --runtime runc --cgroup-manager cgroupfs --events-backend file)
 gen="shopset-image-generator-$$"
 cleanup() {
-	"${podman[@]}" rm -f -i "$gen" >/dev/null 2>&1 || true
+	"${podman[@]}" rm -f -i -t 0 "$gen" "shopset-image-cmp-$$" >/dev/null 2>&1 || true
 	"${buildah[@]}" rm -a >/dev/null 2>&1 || true
 	"${podman[@]}" rmi -a -f >/dev/null 2>&1 || true
 	rm -rf "$work" || say "could not remove $work"
@@ -236,9 +247,9 @@ nofile="$(ulimit -Hn)"
 if [ "$nofile" = unlimited ] || [ "$nofile" -gt 65536 ]; then nofile=65536; fi
 nproc="$(ulimit -Hu)"
 if [ "$nproc" = unlimited ] || [ "$nproc" -gt 4096 ]; then nproc=4096; fi
-runopts=(--read-only --cap-drop ALL --security-opt no-new-privileges --network host
+runopts=(--read-only --cap-drop ALL --security-opt no-new-privileges
 	--ulimit "nofile=$nofile:$nofile" --ulimit "nproc=$nproc:$nproc" --log-driver k8s-file)
-run() { "${podman[@]}" run --rm "${runopts[@]}" "$@"; }
+run() { "${podman[@]}" run --rm --network host "${runopts[@]}" "$@"; }
 
 say "check: the layout, as UID $uid on a read-only root"
 plugin_dst=""
@@ -306,7 +317,9 @@ while [ "$i" -lt "$count" ]; do
 		mkdir "$checkout"
 		git -C "$repo" archive "$rev" | tar -x -C "$checkout"
 	fi
-	"$work/shopctl" render "$name" -f "$work/shopsets.yaml" --dir "$checkout" >"$work/host.yaml"
+	host="$work/render/$name.yaml"
+	mkdir -p "$work/render"
+	"$work/shopctl" render "$name" -f "$work/shopsets.yaml" --dir "$checkout" >"$host"
 	# The plugin env of examples/applicationset.yaml, as Argo CD hands it to the plugin; the
 	# command is plugin.yaml's, found on PATH as argocd-cmp-server finds it.
 	run -v "$checkout:/tmp/app:ro" -w /tmp/app --entrypoint shopctl \
@@ -319,11 +332,46 @@ while [ "$i" -lt "$count" ]; do
 		-e "ARGOCD_ENV_SHOPSET_MAX_MEMORY_LIMIT=$(jq -r .maxMemoryLimit <<<"$s")" \
 		-e "ARGOCD_ENV_SHOPSET_ALLOW_CLUSTER_SCOPED=$(jq -r .allowClusterScopedCSV <<<"$s")" \
 		"$image" plugin generate >"$work/image.yaml" || fail "plugin generate for $name failed in the image"
-	[ -s "$work/host.yaml" ] || fail "render $name printed nothing"
-	cmp -s "$work/host.yaml" "$work/image.yaml" || fail "plugin generate for $name in the image differs from render here:
-$(diff "$work/host.yaml" "$work/image.yaml" | head -n 20)"
+	[ -s "$host" ] || fail "render $name printed nothing"
+	cmp -s "$host" "$work/image.yaml" || fail "plugin generate for $name in the image differs from render here:
+$(diff "$host" "$work/image.yaml" | head -n 20)"
 	i=$((i + 1))
 done
+
+if [ "$argocd" = none ]; then
+	say "check: Argo CD's cmp-server in the image: left out (SHOPSET_IMAGE_ARGOCD=none)"
+else
+	say "check: Argo CD's cmp-server in the image, called by the repo-server's client code"
+	t=$SECONDS
+	cmp="shopset-image-cmp-$$"
+	# The sidecar's mounts: argocd-cmp-server from Argo CD's var-files, the plugins socket
+	# directory shared with the repo-server; its /tmp is the read-only root's tmpfs.
+	mkdir -m 0777 "$work/plugins"
+	"${podman[@]}" run -d --name "$cmp" --network none "${runopts[@]}" \
+		-v "$argocd:/var/run/argocd/argocd-cmp-server:ro" -v "$work/plugins:/home/argocd/cmp-server/plugins" \
+		--entrypoint /var/run/argocd/argocd-cmp-server "$image" >/dev/null
+	deadline=$((SECONDS + 60))
+	until [ -S "$work/plugins/shopset.sock" ]; do
+		if [ "$SECONDS" -ge "$deadline" ] || [ "$("${podman[@]}" inspect --format '{{.State.Running}}' "$cmp")" != true ]; then
+			fail "argocd-cmp-server in the image never served plugin.yaml:
+$("${podman[@]}" logs "$cmp" 2>&1 | tail -n 20)"
+		fi
+		sleep 0.2
+	done
+	jq --arg w "$work" '[.[] | {params: ., checkout: ($w + "/checkout-" + .revision), render: ($w + "/render/" + .name + ".yaml")}]' \
+		"$work/shopsets.json" >"$work/cases.json"
+	# With -race, as CI's tests just built it.
+	(cd "$root" && SHOPSET_IMAGE_CMP_PLUGINS="$work/plugins" SHOPSET_IMAGE_CMP_CASES="$work/cases.json" \
+		go test -race -count=1 -v -run '^TestImageCMPServer$' ./plugin/ >"$work/cmp-test.log" 2>&1) ||
+		fail "the repo-server's client code through argocd-cmp-server in the image:
+$(tail -n 40 "$work/cmp-test.log")
+$("${podman[@]}" logs "$cmp" 2>&1 | tail -n 10)"
+	grep -q -- '^--- PASS: TestImageCMPServer ' "$work/cmp-test.log" || fail "TestImageCMPServer did not run:
+$(tail -n 20 "$work/cmp-test.log")"
+	say "the cmp-server in the image rendered $(grep -c -- '^    --- PASS: TestImageCMPServer/' "$work/cmp-test.log") ShopSets alike in $((SECONDS - t))s"
+	# argocd-cmp-server ignores SIGTERM.
+	"${podman[@]}" rm -f -t 0 "$cmp" >/dev/null
+fi
 
 say "check: generator serve in the image answers getparams"
 token="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
@@ -334,7 +382,7 @@ chmod 0644 "$work/token"
 # same as here.
 cp -a "$repo" "$work/served"
 chown -R "$uid:$gid" "$work/served"
-"${podman[@]}" run -d --name "$gen" "${runopts[@]}" \
+"${podman[@]}" run -d --name "$gen" --network host "${runopts[@]}" \
 	-v "$work/served:$repo:ro" -v "$work/token:/var/run/secrets/shopset/token:ro" \
 	--tmpfs /var/cache/shopset:rw,mode=0777 \
 	"$image" generator serve --listen 127.0.0.1:0 --repo "$repo" \
@@ -364,7 +412,7 @@ $("${podman[@]}" logs "$gen" 2>&1 | tail -n 20)"
 jq -e --slurpfile want "$work/shopsets.json" '.output.parameters == $want[0]' "$work/getparams.json" >/dev/null ||
 	fail "getparams in the image differs from shopctl list --repo here:
 $(diff <(jq -S . "$work/shopsets.json") <(jq -S .output.parameters "$work/getparams.json") | head -n 20)"
-"${podman[@]}" rm -f "$gen" >/dev/null
+"${podman[@]}" rm -f -t 5 "$gen" >/dev/null
 
 if [ -n "$save" ]; then
 	"${podman[@]}" save -q --format oci-archive -o "$save" "$image"
