@@ -726,44 +726,32 @@ func TestUserAgent(t *testing.T) {
 	assert.Equal(t, 1, seen)
 }
 
-func TestBranchesUnderAndTreeIDs(t *testing.T) {
+func TestCommitDatesAndTreeIDs(t *testing.T) {
 	ctx := context.Background()
 	r := gittest.Init(t)
 	base := r.Commit(t, "main", map[string]string{"policies/a.rego": "package a\n", "x": "1\n"}, "base")
 	r.Branch(t, "preview/a", base)
-	a := r.Commit(t, "preview/a", map[string]string{"x": "2\n"}, "same policies")
+	when := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	a := r.CommitAt(t, "preview/a", map[string]string{"x": "2\n"}, "same policies", when)
 	r.Branch(t, "preview/b", base)
 	b := r.Commit(t, "preview/b", map[string]string{"policies/a.rego": "package b\n"}, "other policies")
-	r.Branch(t, "previewx", base)
-	r.Branch(t, "preview/deep/c", base)
-	// A branch at a tree (git refuses to make one; a mirror can receive one) has no commit
-	// to deploy: it is not listed.
-	require.NoError(t, os.WriteFile(filepath.Join(r.Dir, ".git", "refs", "heads", "preview", "tree"),
-		[]byte(strings.TrimSpace(r.Git(t, "rev-parse", base+"^{tree}"))+"\n"), 0o644))
 	repo, err := gitrepo.OpenLocal(r.Dir)
 	require.NoError(t, err)
 
-	got, err := repo.BranchesUnder(ctx, "preview/")
+	dates, err := repo.CommitDates(ctx, []string{a, base, a})
 	require.NoError(t, err)
-	byName := map[string]gitrepo.Branch{}
-	for _, br := range got {
-		byName[br.Name] = br
-	}
-	assert.Len(t, got, 3)
-	assert.Equal(t, a, byName["preview/a"].Commit)
-	assert.Equal(t, b, byName["preview/b"].Commit)
-	assert.Equal(t, base, byName["preview/deep/c"].Commit)
-	when, err := time.Parse(time.RFC3339, strings.TrimSpace(r.Git(t, "show", "-s", "--format=%cI", a)))
+	assert.Len(t, dates, 2)
+	assert.True(t, when.Equal(dates[a]), "%s != %s", when, dates[a])
+	baseDate, err := time.Parse(time.RFC3339, strings.TrimSpace(r.Git(t, "show", "-s", "--format=%cI", base)))
 	require.NoError(t, err)
-	assert.True(t, when.Equal(byName["preview/a"].Committed), "%s != %s", when, byName["preview/a"].Committed)
-
-	all, err := repo.BranchesUnder(ctx, "")
+	assert.True(t, baseDate.Equal(dates[base]))
+	empty, err := repo.CommitDates(ctx, nil)
 	require.NoError(t, err)
-	assert.Len(t, all, 5)
-	for _, bad := range []string{"preview", "preview/*", "-x/", "a\n/"} {
-		_, err := repo.BranchesUnder(ctx, bad)
-		assert.Error(t, err, bad)
-	}
+	assert.Empty(t, empty)
+	_, err = repo.CommitDates(ctx, []string{strings.Repeat("1", 40)})
+	assert.Error(t, err, "a commit the repository does not have")
+	_, err = repo.CommitDates(ctx, []string{"--all"})
+	assert.Error(t, err, "an option is not a commit")
 
 	ids, err := repo.TreeIDs(ctx, "policies", []string{base, a, b, r.Commit(t, "main", map[string]string{"policies/a.rego": ""}, "no policies")})
 	require.NoError(t, err)

@@ -438,48 +438,35 @@ func (r *Repo) revError(ctx context.Context, what string, err error, revs ...str
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// Branch is a branch head and when its commit was committed.
-type Branch struct {
-	Name      string // without refs/heads/
-	Commit    string
-	Committed time.Time
-}
-
-// maxBranches bounds what BranchesUnder lists: a repository with more branches under one
-// directory is a mistake or an attack, and saying so beats reading them all.
-const maxBranches = 100_000
-
-// BranchesUnder lists the branches under dir (a prefix of refs/heads/ ending in '/', or ""
-// for all) with their commits' committer dates, in one git process.
-func (r *Repo) BranchesUnder(ctx context.Context, dir string) ([]Branch, error) {
-	if dir != "" && (!strings.HasSuffix(dir, "/") || strings.ContainsAny(dir, "\r\n*?[") || strings.HasPrefix(dir, "-")) {
-		return nil, fmt.Errorf("listing branches under %q: invalid directory", dir)
+// CommitDates returns each commit's committer date, in one git process.
+func (r *Repo) CommitDates(ctx context.Context, commits []string) (map[string]time.Time, error) {
+	what := fmt.Sprintf("reading the dates of %d commits", len(commits))
+	out := make(map[string]time.Time, len(commits))
+	if len(commits) == 0 {
+		return out, nil
 	}
-	out, err := r.read(ctx, cmd{args: []string{"for-each-ref", "--format=%(objectname) %(committerdate:unix) %(refname)", "refs/heads/" + dir}})
+	if err := checkRevs(what, commits...); err != nil {
+		return nil, err
+	}
+	lines, err := r.read(ctx, cmd{args: []string{"log", "--no-walk=unsorted", "--format=%H %ct", "--stdin"},
+		stdin: strings.NewReader(strings.Join(commits, "\n") + "\n")})
 	if err != nil {
-		return nil, fmt.Errorf("listing branches of %s under %q: %w", r.url, dir, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	var branches []Branch
-	for _, line := range strings.Split(string(out), "\n") {
-		id, rest, ok := strings.Cut(line, " ")
-		if !ok {
-			continue
-		}
-		date, ref, ok := strings.Cut(rest, " ")
-		if !ok {
-			continue
-		}
-		// A branch pointing at a tag or tree has no committer date: no commit to deploy.
+	for _, line := range strings.Split(strings.TrimSpace(string(lines)), "\n") {
+		id, date, ok := strings.Cut(line, " ")
 		sec, err := strconv.ParseInt(date, 10, 64)
-		if err != nil {
-			continue
+		if !ok || err != nil {
+			return nil, fmt.Errorf("%s: unexpected git log output %q", what, line)
 		}
-		if len(branches) == maxBranches {
-			return nil, fmt.Errorf("listing branches of %s under %q: more than %d", r.url, dir, maxBranches)
-		}
-		branches = append(branches, Branch{Name: strings.TrimPrefix(ref, "refs/heads/"), Commit: id, Committed: time.Unix(sec, 0).UTC()})
+		out[id] = time.Unix(sec, 0).UTC()
 	}
-	return branches, nil
+	for _, c := range commits {
+		if _, ok := out[c]; !ok {
+			return nil, fmt.Errorf("%s: no date for %s", what, c)
+		}
+	}
+	return out, nil
 }
 
 // TreeIDs returns the object ID of path at each commit ("" where it is absent), in one

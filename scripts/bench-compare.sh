@@ -23,6 +23,10 @@ tolerance=${TOLERANCE:-1.20}
 # costs under 1/20 of a full rebuild; reading Applications adds under 10% to getparams), unit the measure compared (ns/op unless named:
 # snapshot's cpu-ns/op counts git's CPU too)
 pairs="render:BenchmarkRender:BenchmarkKustomizeOnly policy:BenchmarkRenderWithPolicies:BenchmarkRender:1.20 snapshot:BenchmarkPin:BenchmarkBuild:0.05:cpu-ns/op generator:BenchmarkGetParams/rollouts:BenchmarkGetParams/all:1.10"
+# package:benchmark:reference:most:unit, most being the largest difference allowed, in
+# the unit, between the benchmark and its reference of the same run: previews with 500
+# branches among 5,000 add under 5 ms of CPU to a pinning.
+added="snapshot:BenchmarkPinRefs/previews:BenchmarkPinRefs/none:5000000:cpu-ns/op"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -32,7 +36,7 @@ for pkg in render policy snapshot generator; do
 done
 # the benchmarks of each package that the pairs name
 declare -A benches=([render]='^Benchmark(Render|KustomizeOnly)$' [policy]='^Benchmark(Render|RenderWithPolicies|Check)$'
-	[snapshot]='^Benchmark(Build|Pin)$' [generator]='^BenchmarkGetParams$/^(all|rollouts)$')
+	[snapshot]='^Benchmark(Build|Pin|PinRefs)$' [generator]='^BenchmarkGetParams$/^(all|rollouts)$')
 for i in $(seq "$count"); do
 	for pkg in render policy snapshot generator; do
 		(cd "$pkg" && "$work/$pkg.test" -test.run '^$' -test.bench "${benches[$pkg]}" -test.benchmem) | grep -v '^PASS$' | tee -a "$new"
@@ -68,6 +72,15 @@ for pair in $pairs; do
 	fi
 	if [ -n "$goal" ] && awk -v c="$cur" -v g="$goal" 'BEGIN {exit !(c >= g)}'; then
 		echo "goal missed: $pkg $b is ${cur}x $ref, the goal is under ${goal}x" >&2
+		status=1
+	fi
+done
+for pair in $added; do
+	IFS=: read -r pkg b ref most unit <<<"$pair"
+	cur=$(awk -v x="$(median "$new" "$pkg" "$b" "$unit")" -v y="$(median "$new" "$pkg" "$ref" "$unit")" 'BEGIN {printf "%.0f", x-y}')
+	printf '%-8s %-28s %-24s %10s %10s %8s %6s\n' "$pkg" "$b" "$ref" "" "+${cur}" "$unit" "<+${most}"
+	if awk -v c="$cur" -v m="$most" 'BEGIN {exit !(c >= m)}'; then
+		echo "goal missed: $pkg $b adds ${cur} $unit to $ref, the goal is under ${most}" >&2
 		status=1
 	fi
 done

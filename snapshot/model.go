@@ -40,6 +40,8 @@ type Model struct {
 	// per tier and cluster: Pin fills in the revisions.
 	params []Params
 	groups []Group
+	// facts keeps what the previews read of each commit, across pinnings.
+	facts *previewFacts
 }
 
 // LoadModelAt resolves revision (a branch, tag or commit) and loads the model there.
@@ -87,7 +89,7 @@ func LoadModel(ctx context.Context, repo *gitrepo.Repo, repoURL, revision, commi
 
 // NewModel derives the model of an inventory already parsed.
 func NewModel(inv *inventory.Inventory, repoURL, commit, path string) (*Model, error) {
-	m := &Model{RepoURL: repoURL, Path: path, InventoryCommit: commit, Inventory: inv}
+	m := &Model{RepoURL: repoURL, Path: path, InventoryCommit: commit, Inventory: inv, facts: &previewFacts{}}
 	m.Placement = routing.Place(inv)
 	m.Routing = Routing(inv, m.Placement, repoURL, commit, path)
 	m.params = Parameters(inv, m.Placement, repoURL, nil)

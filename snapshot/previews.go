@@ -2,9 +2,11 @@ package snapshot
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopset/shopset/gitrepo"
@@ -105,45 +107,129 @@ func (p Params) RenderInput() render.ShopSet {
 	}
 }
 
-// pinPreviews lists the previews of the model's inventory from the mirror's branches:
-// exclude names branches that are never previews (the inventory's own), lowestPinned is
-// the lowest tier's pinned revision, whose policies previews must have.
-func (m *Model) pinPreviews(ctx context.Context, repo *gitrepo.Repo, exclude map[string]bool, lowestPinned string) (*Previews, error) {
+// previewFacts keeps what previews need to know of a commit (its date, its policies/
+// tree), which never changes: a rebuild reads Git only for the commits it has not seen,
+// so a push to a tier branch in a repository of many preview branches costs them nothing.
+// It holds the commits of the latest pinning only.
+type previewFacts struct {
+	mu      sync.Mutex
+	commits map[string]commitFacts
+	// encoded keeps each preview's parameter set by name and commit.
+	encoded map[previewKey]encodedParams
+}
+
+type commitFacts struct {
+	committed time.Time
+	policies  string // the object ID of policies/, "" when there is none
+}
+
+type previewKey struct{ name, branch, commit string }
+
+type encodedParams struct {
+	params Params
+	json   []byte
+}
+
+// of returns the facts of commits, reading Git for those not known yet, and forgets the
+// others.
+func (f *previewFacts) of(ctx context.Context, repo *gitrepo.Repo, commits []string) (map[string]commitFacts, error) {
+	f.mu.Lock()
+	known := f.commits
+	f.mu.Unlock()
+	out := make(map[string]commitFacts, len(commits))
+	var missing []string
+	for _, c := range commits {
+		if fc, ok := known[c]; ok {
+			out[c] = fc
+		} else if !slices.Contains(missing, c) {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		dates, err := repo.CommitDates(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		ids, err := repo.TreeIDs(ctx, PoliciesDir, missing)
+		if err != nil {
+			return nil, fmt.Errorf("comparing policies: %w", err)
+		}
+		for i, c := range missing {
+			out[c] = commitFacts{committed: dates[c], policies: ids[i]}
+		}
+	}
+	f.mu.Lock()
+	f.commits = out
+	f.mu.Unlock()
+	return out, nil
+}
+
+// params returns the candidates' parameter sets and their JSON, encoding only those not
+// encoded for the latest pinning, and forgets the others.
+func (f *previewFacts) params(inv *inventory.Inventory, repoURL string, cands []preview.Preview) ([]Params, [][]byte, error) {
+	f.mu.Lock()
+	known := f.encoded
+	f.mu.Unlock()
+	next := make(map[previewKey]encodedParams, len(cands))
+	params := make([]Params, len(cands))
+	encoded := make([][]byte, len(cands))
+	for i, c := range cands {
+		key := previewKey{c.Name, c.Branch.Name, c.Commit}
+		e, ok := known[key]
+		if !ok {
+			e.params = PreviewParams(inv, repoURL, []preview.Preview{c})[0]
+			b, err := json.Marshal(e.params)
+			if err != nil {
+				return nil, nil, fmt.Errorf("encoding parameters: %w", err)
+			}
+			e.json = b
+		}
+		next[key] = e
+		params[i], encoded[i] = e.params, e.json
+	}
+	f.mu.Lock()
+	f.encoded = next
+	f.mu.Unlock()
+	return params, encoded, nil
+}
+
+// pinPreviews lists the previews of the model's inventory from the branch heads: exclude
+// names branches that are never previews (the inventory's own, the tiers'), lowestPinned
+// is the lowest tier's pinned revision, whose policies previews must have.
+func (m *Model) pinPreviews(ctx context.Context, repo *gitrepo.Repo, heads map[string]string, exclude map[string]bool, lowestPinned string) (*Previews, error) {
 	set := m.Inventory.Previews
 	if set == nil {
 		return nil, nil
 	}
-	heads, err := repo.BranchesUnder(ctx, set.RefDir())
+	commits := []string{lowestPinned}
+	var names []string
+	for name, commit := range heads {
+		if !exclude[name] && set.Matches(name) {
+			names = append(names, name)
+			commits = append(commits, commit)
+		}
+	}
+	facts, err := m.facts.of(ctx, repo, commits)
 	if err != nil {
 		return nil, fmt.Errorf("previews: %w", err)
 	}
-	branches := make([]preview.Branch, 0, len(heads))
-	for _, h := range heads {
-		branches = append(branches, preview.Branch{Name: h.Name, Commit: h.Commit, Committed: h.Committed})
+	branches := make([]preview.Branch, 0, len(names))
+	for _, name := range names {
+		branches = append(branches, preview.Branch{Name: name, Commit: heads[name], Committed: facts[heads[name]].committed})
 	}
 	cands, skipped := preview.Candidates(set, branches, exclude)
-	commits := make([]string, 0, len(cands)+1)
-	commits = append(commits, lowestPinned)
-	for _, c := range cands {
-		commits = append(commits, c.Commit)
-	}
-	ids, err := repo.TreeIDs(ctx, PoliciesDir, commits)
-	if err != nil {
-		return nil, fmt.Errorf("previews: comparing policies: %w", err)
-	}
 	trees := make(map[string]string, len(cands))
-	for i, c := range cands {
-		trees[c.Commit] = ids[i+1]
+	for _, c := range cands {
+		trees[c.Commit] = facts[c.Commit].policies
 	}
-	cands, differ := preview.SamePolicies(cands, trees, ids[0])
+	cands, differ := preview.SamePolicies(cands, trees, facts[lowestPinned].policies)
 	p := &Previews{Settings: set, Candidates: cands, Skipped: append(skipped, differ...)}
-	p.params = PreviewParams(m.Inventory, m.RepoURL, cands)
+	if p.params, p.encoded, err = m.facts.params(m.Inventory, m.RepoURL, cands); err != nil {
+		return nil, err
+	}
 	p.index = make(map[string]int, len(cands))
 	for i, c := range cands {
 		p.index[c.Name] = i
-	}
-	if p.encoded, err = encodeAll(p.params); err != nil {
-		return nil, err
 	}
 	return p, nil
 }

@@ -122,7 +122,7 @@ func (m *Model) Pin(ctx context.Context, repo *gitrepo.Repo, revision string) (*
 	for _, t := range inv.Tiers {
 		exclude[t.Branch] = true
 	}
-	if s.Previews, err = m.pinPreviews(ctx, repo, exclude, pinned[0]); err != nil {
+	if s.Previews, err = m.pinPreviews(ctx, repo, heads, exclude, pinned[0]); err != nil {
 		return nil, err
 	}
 	return s, nil
