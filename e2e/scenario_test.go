@@ -144,6 +144,10 @@ func TestShopSetsOnArgoCD(t *testing.T) {
 		p.checkShopSets(ctx, p.inventory(ctx))
 	})
 
+	s.step("2b. a preview branch runs in its own namespace on the previews' cluster, follows its pushes, stays while Git is down and goes with the branch", func() {
+		p.checkPreviews(ctx)
+	})
+
 	s.step("3. a change on tier/dev reaches only dev; promoted, beta follows and no higher tier moves", func() {
 		cur := p.inventory(ctx)
 		before := p.revisions(ctx)
@@ -488,7 +492,97 @@ func (p *platform) push(ctx context.Context, branch string, files map[string]str
 	p.repo.Git(p.s.t, "push", "--quiet", "origin", branch)
 	p.refreshAppSet(ctx, "shopsets")
 	p.refreshAppSet(ctx, "shopset-routing")
+	p.refreshAppSet(ctx, "shopset-previews")
 	return commit
+}
+
+// checkPreviews pushes a preview branch off tier/dev with a storefront of its own, and
+// follows its Application and Deployments on the previews' cluster through a push, a
+// Git outage and the branch's deletion.
+func (p *platform) checkPreviews(ctx context.Context) {
+	t := p.s.t
+	p.applyApplicationSet(ctx, "preview-applicationset.yaml")
+	set := p.inventory(ctx).Previews
+	require.NotNil(t, set, "the example inventory previews branches")
+	const branch, name = "preview/e2e-checkout", "pr-e2e-checkout"
+	ns, app, c := "shopset-"+name, "shopset-"+name, p.clusters[set.Cluster]
+	storefront := p.show(ctx, "tier/dev", "apps/storefront/deployment.yaml")
+	require.Contains(t, storefront, "shop/storefront:2.4.0")
+	pushPreview := func(tag string) string {
+		p.fetch(ctx)
+		// Dated now: previews expire after a time without a commit.
+		commit := p.repo.CommitAt(t, branch, map[string]string{
+			"apps/storefront/deployment.yaml": strings.Replace(storefront, "shop/storefront:2.4.0", "shop/storefront:"+tag, 1),
+		}, "storefront "+tag+"\n", time.Now())
+		p.repo.Git(t, "push", "--quiet", "origin", branch)
+		p.refreshAppSet(ctx, "shopset-previews")
+		p.refreshAppSet(ctx, "shopset-routing")
+		return commit
+	}
+	runs := func(tag string) {
+		p.waitApp(ctx, app, func(sync, op string) bool { return sync == "Synced" && op == "Succeeded" })
+		p.s.eventually(2*time.Minute, "the preview's storefront at "+tag, func() (bool, string) {
+			deps, err := c.list(ctx, gvrDeployment, ns, "")
+			if err != nil {
+				return false, err.Error()
+			}
+			for _, d := range deps {
+				if d.GetName() != "storefront" {
+					continue
+				}
+				if l := d.GetLabels(); l["shopset.io/tier"] != inventory.PreviewTier || l["shopset.io/name"] != name {
+					return false, fmt.Sprintf("labels %v", l)
+				}
+				containers, _, _ := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+				image, _ := containers[0].(map[string]any)["image"].(string)
+				return strings.HasSuffix(image, ":"+tag), image
+			}
+			return false, fmt.Sprintf("%d Deployments in %s, no storefront", len(deps), ns)
+		})
+	}
+
+	p.fetch(ctx)
+	p.repo.Branch(t, branch, "tier/dev")
+	first := pushPreview("2.5.0-rc.1")
+	runs("2.5.0-rc.1")
+	a, err := p.home.get(ctx, gvrApplication, "argocd", app)
+	require.NoError(t, err)
+	rev, _, _ := unstructured.NestedString(a.Object, "spec", "source", "targetRevision")
+	assert.Equal(t, first, rev, "a preview runs its branch's head")
+	host := name + "." + set.Domain
+	p.s.eventually(2*time.Minute, "every routing table to list "+host, func() (bool, string) {
+		tables := p.routingTables(ctx)
+		for cluster, tbl := range tables {
+			if e, ok := tbl.Previews[host]; !ok || e.Namespace != ns || e.Cluster != set.Cluster {
+				return false, fmt.Sprintf("%s: %v", cluster, tbl.Previews)
+			}
+		}
+		return len(tables) == len(p.clusters), fmt.Sprintf("%d tables", len(tables))
+	})
+
+	pushPreview("2.5.0-rc.2")
+	runs("2.5.0-rc.2")
+
+	p.git.SetDown(true)
+	p.waitAppSetError(ctx, "shopset-previews", "unavailable")
+	a, err = p.home.get(ctx, gvrApplication, "argocd", app)
+	require.NoError(t, err)
+	require.NotNil(t, a, "Git down: the preview stays")
+	require.Nil(t, a.GetDeletionTimestamp(), "Git down: the preview is not being deleted")
+	p.git.SetDown(false)
+	p.waitAppSetError(ctx, "shopset-previews", "")
+
+	p.repo.Git(t, "push", "--quiet", "origin", "--delete", branch)
+	p.repo.Git(t, "branch", "-D", branch)
+	p.refreshAppSet(ctx, "shopset-previews")
+	p.s.eventually(3*time.Minute, "the preview's Application and Deployments to go with its branch", func() (bool, string) {
+		a, err := p.home.get(ctx, gvrApplication, "argocd", app)
+		if err != nil || a != nil {
+			return false, fmt.Sprint("Application still there ", err)
+		}
+		deps, err := c.list(ctx, gvrDeployment, ns, "")
+		return err == nil && len(deps) == 0, fmt.Sprintf("%d Deployments left (%v)", len(deps), err)
+	})
 }
 
 func (p *platform) inventory(ctx context.Context) *inventory.Inventory {

@@ -192,6 +192,8 @@ type viewView struct {
 	// state is not current (nothing moves meanwhile).
 	Rollouts bool
 	ArgoCD   string
+	// Previews is set when the inventory previews topic branches.
+	Previews *PreviewsStatus
 }
 
 // rolloutCell is a tier's rollout as the tiers table shows it.
@@ -260,7 +262,7 @@ func newViewView(id string, vs ViewStatus) viewView {
 		Commit: vs.InventoryCommit, CommitShort: shortID(vs.InventoryCommit),
 		Built: formatTimePtr(vs.SnapshotBuilt), Age: formatAge(vs.SnapshotAgeSeconds),
 		Stale: vs.Stale, LastError: vs.LastError, LastErrorAt: formatTimePtr(vs.LastErrorAt),
-		ShopSetCount: len(vs.ShopSetList), DegradedShops: vs.DegradedShops,
+		ShopSetCount: len(vs.ShopSetList), DegradedShops: vs.DegradedShops, Previews: vs.Previews,
 	}
 	for _, n := range vs.Shops {
 		v.Placements += n

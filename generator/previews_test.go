@@ -2,6 +2,7 @@ package generator_test
 
 import (
 	"bytes"
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/net/html"
 
 	"github.com/shopset/shopset/internal/golden"
 	"github.com/shopset/shopset/preview"
@@ -165,4 +167,29 @@ func TestArgoCDRoutingNamesPreviews(t *testing.T) {
 	assert.Equal(t, fix+",pr-checkout-redesign", previews())
 	f.gitRepo.Git(t, "branch", "-D", "preview/Fix_42")
 	assert.Equal(t, "pr-checkout-redesign", previews())
+}
+
+// The dashboard lists the previews served and every matching branch left out, with why;
+// a branch name is text, never markup.
+func TestDashboardPreviews(t *testing.T) {
+	f, _ := previewFixture(t)
+	dev := f.repo.Branches["tier/dev"]
+	f.gitRepo.Branch(t, "preview/<b>x", dev)
+	f.gitRepo.CommitAt(t, "preview/<b>x", map[string]string{"policies/extra.rego": "package shopset.extra\n"}, "Weaker", time.Now())
+	f.gen.Refresh(context.Background())
+	_, body := getPage(t, f, "/")
+	assert.NotContains(t, body, "<b>x")
+	doc := parseHTML(t, body)
+	served := findAll(doc, func(n *html.Node) bool { return n.Data == "tr" && attr(n, "data-preview") != "" })
+	var names []string
+	for _, n := range served {
+		names = append(names, attr(n, "data-preview"))
+	}
+	assert.Equal(t, []string{preview.Name("preview/", "preview/Fix_42"), "pr-checkout-redesign"}, names)
+	assert.Contains(t, text(served[1]), "pr-checkout-redesign.preview.shop.example")
+	skipped := findAll(doc, func(n *html.Node) bool { return n.Data == "tr" && attr(n, "data-branch") != "" })
+	require.Len(t, skipped, 1)
+	assert.Equal(t, "preview/<b>x", attr(skipped[0], "data-branch"))
+	assert.Contains(t, text(skipped[0]), "policies-differ")
+	assert.Contains(t, text(doc), "2 of at most 10 previewed")
 }
