@@ -23,18 +23,7 @@ import (
 // report on stdout and one error line on stderr. (The checks themselves are package
 // installcheck's tests; the end-to-end suite runs this on real API servers.)
 func TestCheckWithoutArgoCD(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		switch r.URL.Path {
-		case "/api":
-			_ = json.NewEncoder(w).Encode(map[string]any{"kind": "APIVersions", "versions": []string{"v1"}})
-		case "/apis":
-			_ = json.NewEncoder(w).Encode(map[string]any{"kind": "APIGroupList", "apiVersion": "v1", "groups": []any{}})
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	defer srv.Close()
+	srv := apiServerWithoutArgoCD(t)
 	cfg := kubeconfig(t, srv.URL)
 
 	r := run(t, nil, "check", "--pre", "--kubeconfig", cfg)
@@ -56,6 +45,26 @@ func TestCheckWithoutArgoCD(t *testing.T) {
 	assert.Equal(t, len(report.Checks), report.Failed)
 	assert.Equal(t, "repo-server", report.Checks[3].Name)
 	assert.Contains(t, report.Checks[3].Fix, "Argo CD is not installed in namespace gitops: name the namespace it is installed in with -n")
+}
+
+// apiServerWithoutArgoCD serves discovery of a cluster that has only the core API group:
+// no CRDs, so no Argo CD. (No real API server runs in unit tests; the end-to-end suite
+// runs the same commands against real ones.)
+func apiServerWithoutArgoCD(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api":
+			_ = json.NewEncoder(w).Encode(map[string]any{"kind": "APIVersions", "versions": []string{"v1"}})
+		case "/apis":
+			_ = json.NewEncoder(w).Encode(map[string]any{"kind": "APIGroupList", "apiVersion": "v1", "groups": []any{}})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 func TestCheckRefusesAnUnknownFormatFirst(t *testing.T) {
@@ -94,18 +103,7 @@ func (l *lockedBuffer) String() string {
 
 // The generator started on a cluster without Argo CD's CRDs logs at once what to do.
 func TestGeneratorWithoutArgoCDSaysWhatToDo(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		switch r.URL.Path {
-		case "/api":
-			_ = json.NewEncoder(w).Encode(map[string]any{"kind": "APIVersions", "versions": []string{"v1"}})
-		case "/apis":
-			_ = json.NewEncoder(w).Encode(map[string]any{"kind": "APIGroupList", "apiVersion": "v1", "groups": []any{}})
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	defer srv.Close()
+	srv := apiServerWithoutArgoCD(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stderr lockedBuffer

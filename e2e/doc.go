@@ -9,7 +9,11 @@
 //
 //	e2e/run.sh                     # Argo CD v2.14
 //	e2e/run.sh v3                  # Argo CD v3.2
+//	e2e/run.sh all                 # both, as CI runs it
 //	e2e/run.sh v2 -run TestInstall # only the install (README, Install) and shopctl check on it
+//
+// e2e/image.sh builds the runtime image from the Dockerfile's last stage without a
+// registry and runs it as manifests/ do; CI runs it before the suite.
 //
 // Nothing runs in a container: etcd and Redis come from the system, kube-apiserver and
 // Argo CD are built from their Go modules (e2e/tools), and every process listens on
