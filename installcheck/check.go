@@ -2,6 +2,7 @@ package installcheck
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"path"
@@ -156,6 +157,16 @@ func (c *checker) absent(kind, resource, name string) (msg, fix string, unreadab
 	return fmt.Sprintf("no %s %s in namespace %s", kind, name, c.s.Namespace), "", false
 }
 
+// missing adds the failed check of an object that is not there, with what to do: fix if
+// it is absent, how to read it if it could not be read.
+func (c *checker) missing(group, check, kind, resource, name, fix string) {
+	msg, unreadableFix, unreadable := c.absent(kind, resource, name)
+	if unreadable {
+		fix = unreadableFix
+	}
+	c.add(group, check, Fail, msg, fix)
+}
+
 func (c *checker) crds() {
 	for _, k := range argoKinds {
 		if err := NotServed(k.kind, c.s.Served[k.resource]); err != nil {
@@ -305,11 +316,7 @@ func (c *checker) cmdParams(pre bool) {
 	want := c.want.CmdParams
 	cm := c.s.CmdParams
 	if cm == nil {
-		msg, fix, unreadable := c.absent("ConfigMap", "configmaps", want.Name)
-		if !unreadable {
-			fix = "it is part of Argo CD's install (kubectl apply -n " + c.s.Namespace + " -f " + ArgoCDInstall + "); shopset's install patches it"
-		}
-		c.add(GroupArgoCD, name, Fail, msg, fix)
+		c.missing(GroupArgoCD, name, "ConfigMap", "configmaps", want.Name, "it is part of Argo CD's install (kubectl apply -n "+c.s.Namespace+" -f "+ArgoCDInstall+"); shopset's install patches it")
 		return
 	}
 	if pre {
@@ -317,7 +324,7 @@ func (c *checker) cmdParams(pre bool) {
 		return
 	}
 	var unset []string
-	for _, k := range sortedKeys(want.Data) {
+	for _, k := range slices.Sorted(maps.Keys(want.Data)) {
 		// Argo CD's lists here are separated by semicolons.
 		if !slices.Contains(strings.Split(cm.Data[k], ";"), want.Data[k]) {
 			unset = append(unset, fmt.Sprintf("%s is %q, want %q", k, cm.Data[k], want.Data[k]))
@@ -330,16 +337,7 @@ func (c *checker) cmdParams(pre bool) {
 				", then "+c.kubectl("rollout restart deployment "+c.want.RepoServer))
 		return
 	}
-	c.add(GroupArgoCD, name, OK, fmt.Sprintf("%s is set", strings.Join(sortedKeys(want.Data), ", ")), "")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+	c.add(GroupArgoCD, name, OK, fmt.Sprintf("%s is set", strings.Join(slices.Sorted(maps.Keys(want.Data)), ", ")), "")
 }
 
 func (c *checker) sidecar() {
@@ -474,11 +472,7 @@ func (c *checker) generator() {
 	apply := "kubectl apply -k manifests/"
 	d := c.s.Generator
 	if d == nil {
-		msg, fix, unreadable := c.absent("Deployment", "deployments", want.Generator.Name)
-		if !unreadable {
-			fix = apply
-		}
-		c.add(GroupGenerator, "Deployment", Fail, msg, fix)
+		c.missing(GroupGenerator, "Deployment", "Deployment", "deployments", want.Generator.Name, apply)
 	} else {
 		replicas := int32(1)
 		if d.Spec.Replicas != nil {
@@ -501,11 +495,7 @@ func (c *checker) generator() {
 
 	svc := c.s.GeneratorService
 	if svc == nil {
-		msg, fix, unreadable := c.absent("Service", "services", want.GeneratorService.Name)
-		if !unreadable {
-			fix = apply
-		}
-		c.add(GroupGenerator, "Service", Fail, msg, fix)
+		c.missing(GroupGenerator, "Service", "Service", "services", want.GeneratorService.Name, apply)
 	} else if d != nil && (len(svc.Spec.Selector) == 0 || !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(d.Spec.Template.Labels))) {
 		c.add(GroupGenerator, "Service", Fail,
 			fmt.Sprintf("Service %s selects %s, which Deployment %s's pods do not carry", svc.Name, labels.SelectorFromSet(svc.Spec.Selector), d.Name),
@@ -618,11 +608,7 @@ func (c *checker) pluginGenerator() {
 	cm := c.s.GeneratorPlugin
 	const name = "plugin ConfigMap"
 	if cm == nil {
-		msg, fix, unreadable := c.absent("ConfigMap", "configmaps", want.Name)
-		if !unreadable {
-			fix = "kubectl apply -k manifests/"
-		}
-		c.add(GroupGenerator, name, Fail, msg, fix)
+		c.missing(GroupGenerator, name, "ConfigMap", "configmaps", want.Name, "kubectl apply -k manifests/")
 		return
 	}
 	base := cm.Data["baseUrl"]
@@ -673,11 +659,7 @@ func (c *checker) secret() {
 	create := fmt.Sprintf("create it with values of your own, labelled app.kubernetes.io/part-of=argocd: %s --from-literal=token=\"$(openssl rand -hex 32)\" ... (manifests/generator-secret.yaml has the whole command)",
 		c.kubectl("create secret generic "+want.Name))
 	if sec == nil {
-		msg, fix, unreadable := c.absent("Secret", "secrets", want.Name)
-		if !unreadable {
-			fix = create
-		}
-		c.add(GroupGenerator, name, Fail, msg, fix)
+		c.missing(GroupGenerator, name, "Secret", "secrets", want.Name, create)
 		return
 	}
 	var keys []string
@@ -714,7 +696,7 @@ func (c *checker) secret() {
 		return
 	}
 	var example []string
-	for _, k := range sortedKeys(want.StringData) {
+	for _, k := range slices.Sorted(maps.Keys(want.StringData)) {
 		if string(sec.Data[k]) == want.StringData[k] {
 			example = append(example, k)
 		}

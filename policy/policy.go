@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -274,7 +275,7 @@ func (p *Policies) checkDataRefs() error {
 		}
 	}
 	var errs []error
-	for _, name := range sortedKeys(p.modules) {
+	for _, name := range slices.Sorted(maps.Keys(p.modules)) {
 		ast.WalkRefs(p.modules[name], func(r ast.Ref) bool {
 			if len(r) < 2 || !r[0].Equal(ast.DefaultRootDocument) {
 				return false
@@ -296,7 +297,7 @@ func (p *Policies) checkDataRefs() error {
 // findRules lists the deny and warn rules of package main (deny, deny_*, warn, warn_*).
 func (p *Policies) findRules() {
 	seen := map[string]bool{}
-	for _, name := range sortedKeys(p.modules) {
+	for _, name := range slices.Sorted(maps.Keys(p.modules)) {
 		m := p.modules[name]
 		if m.Package.Path.String() != "data."+Package || isTest(name) {
 			continue
@@ -749,12 +750,3 @@ func Test(ctx context.Context, fsys fs.FS, dir string) ([]TestResult, error) {
 
 // isTest reports whether a policy file holds unit tests only.
 func isTest(name string) bool { return strings.HasSuffix(name, "_test.rego") }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
