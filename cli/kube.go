@@ -23,7 +23,7 @@ func (k *kubeFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&k.kubeconfig, "kubeconfig", "", "kubeconfig to read Argo CD's Applications with (default: $KUBECONFIG, ~/.kube/config)")
 	f.StringVar(&k.context, "context", "", "the kubeconfig context to use (default: the current one)")
-	f.StringVar(&k.namespace, "argocd-namespace", installcheck.DefaultNamespace, "the namespace of Argo CD's Applications")
+	f.StringVarP(&k.namespace, "argocd-namespace", "n", installcheck.DefaultNamespace, "the namespace of Argo CD's Applications")
 }
 
 // kubeTimeout bounds reading the Applications.
