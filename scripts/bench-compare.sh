@@ -78,7 +78,7 @@ done
 for pair in $added; do
 	IFS=: read -r pkg b ref most unit <<<"$pair"
 	cur=$(awk -v x="$(median "$new" "$pkg" "$b" "$unit")" -v y="$(median "$new" "$pkg" "$ref" "$unit")" 'BEGIN {printf "%.0f", x-y}')
-	printf '%-8s %-28s %-24s %10s %10s %8s %6s\n' "$pkg" "$b" "$ref" "" "+${cur}" "$unit" "<+${most}"
+	printf '%-8s %-28s %-24s %10s %10s %8s %6s\n' "$pkg" "$b" "$ref" "" "$(awk -v c="$cur" 'BEGIN {printf "%+d", c}')" "$unit" "<+${most}"
 	if awk -v c="$cur" -v m="$most" 'BEGIN {exit !(c >= m)}'; then
 		echo "goal missed: $pkg $b adds ${cur} $unit to $ref, the goal is under ${most}" >&2
 		status=1

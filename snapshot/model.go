@@ -40,6 +40,9 @@ type Model struct {
 	// per tier and cluster: Pin fills in the revisions.
 	params []Params
 	groups []Group
+	// encoded is params' JSON, each with its revision left empty: Pin splices the
+	// revisions in rather than encoding 10,000 sets again after each push.
+	encoded []paramsJSON
 	// facts keeps what the previews read of each commit, across pinnings.
 	facts *previewFacts
 }
@@ -95,6 +98,9 @@ func NewModel(inv *inventory.Inventory, repoURL, commit, path string) (*Model, e
 	m.params = Parameters(inv, m.Placement, repoURL, nil)
 	m.groups = groups(m.params)
 	var err error
+	if m.encoded, err = encodeUnpinned(m.params); err != nil {
+		return nil, err
+	}
 	if m.EncodedRouting, err = encodeAll(m.Routing); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -110,13 +111,21 @@ func (m *Model) Pin(ctx context.Context, repo *gitrepo.Repo, revision string) (*
 		revisions[t.Name] = pinned[i]
 	}
 	s.Params = slices.Clone(m.params)
+	s.Encoded = make([][]byte, len(s.Params))
+	quoted := map[string][]byte{}
 	for i := range s.Params {
-		s.Params[i].Revision = revisions[s.Params[i].Tier]
+		tier := s.Params[i].Tier
+		s.Params[i].Revision = revisions[tier]
+		q, ok := quoted[tier]
+		if !ok {
+			if q, err = json.Marshal(revisions[tier]); err != nil {
+				return nil, fmt.Errorf("encoding parameters: %w", err)
+			}
+			quoted[tier] = q
+		}
+		s.Encoded[i] = m.encoded[i].with(q)
 	}
 	s.Groups = m.groups
-	if s.Encoded, err = encodeAll(s.Params); err != nil {
-		return nil, err
-	}
 	// A preview is never the inventory's own branch or a tier's.
 	exclude := map[string]bool{revision: true}
 	for _, t := range inv.Tiers {
@@ -126,6 +135,43 @@ func (m *Model) Pin(ctx context.Context, repo *gitrepo.Repo, revision string) (*
 		return nil, err
 	}
 	return s, nil
+}
+
+// paramsJSON is a parameter set's JSON with its revision's value, "", at offset at.
+type paramsJSON struct {
+	b  []byte
+	at int
+}
+
+// emptyRevision is how an unpinned set's JSON holds its revision. JSON escapes every quote
+// inside a string, so these bytes can only be the key itself, not a part of some value.
+var emptyRevision = []byte(`"revision":""`)
+
+// encodeUnpinned encodes parameter sets whose revisions are not yet known.
+func encodeUnpinned(params []Params) ([]paramsJSON, error) {
+	out := make([]paramsJSON, len(params))
+	for i, p := range params {
+		p.Revision = ""
+		b, err := json.Marshal(p)
+		if err != nil {
+			return nil, fmt.Errorf("encoding parameters: %w", err)
+		}
+		at := bytes.Index(b, emptyRevision)
+		if at < 0 {
+			return nil, fmt.Errorf("encoding parameters: no revision in %s", b)
+		}
+		out[i] = paramsJSON{b: b, at: at + len(emptyRevision) - 2}
+	}
+	return out, nil
+}
+
+// with is the JSON with revision, a JSON string, in place of "": byte for byte what
+// json.Marshal gives the set with that revision.
+func (p paramsJSON) with(revision []byte) []byte {
+	out := make([]byte, 0, len(p.b)-2+len(revision))
+	out = append(out, p.b[:p.at]...)
+	out = append(out, revision...)
+	return append(out, p.b[p.at+2:]...)
 }
 
 func encodeAll[T any](items []T) ([][]byte, error) {

@@ -57,6 +57,40 @@ func TestPinning(t *testing.T) {
 	}
 }
 
+// A pinning splices each tier's revision into JSON encoded once per model: the bytes are
+// exactly json.Marshal's, whatever the other values hold (a repository URL that holds
+// the revision's own key, HTML that JSON escapes).
+func TestEncodedParamsAreTheirJSON(t *testing.T) {
+	_, g, local := exampleRepo(t)
+	ctx := context.Background()
+	for _, url := range []string{"https://git.example/platform.git", `https://git.example/"revision":""/<a>&.git`} {
+		snap, err := snapshot.Build(ctx, local, url, "main", "shopsets.yaml")
+		require.NoError(t, err)
+		require.Len(t, snap.Encoded, len(snap.Params))
+		require.NotEmpty(t, snap.Params)
+		for i, p := range snap.Params {
+			want, err := json.Marshal(p)
+			require.NoError(t, err)
+			require.NotEmpty(t, p.Revision)
+			assert.Equal(t, string(want), string(snap.Encoded[i]), p.Name)
+		}
+		// Pinned again after a push to a tier: the new revision, still json.Marshal's bytes.
+		dev := g.Commit(t, "tier/dev", map[string]string{"apps/NOTES": url + "\n"}, "A dev change")
+		again, err := snap.Model.Pin(ctx, local, "main")
+		require.NoError(t, err)
+		moved := 0
+		for i, p := range again.Params {
+			want, err := json.Marshal(p)
+			require.NoError(t, err)
+			assert.Equal(t, string(want), string(again.Encoded[i]), p.Name)
+			if p.Revision == dev {
+				moved++
+			}
+		}
+		assert.Positive(t, moved, "dev's ShopSets are pinned to the new commit")
+	}
+}
+
 func TestBuildErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
