@@ -47,5 +47,7 @@ v3 | all) build argocd-v3 "$root/e2e/tools/argocd-v3" github.com/argoproj/argo-c
 v2) ;;
 *) echo "usage: $0 [v2|v3|all]" >&2; exit 2 ;;
 esac
-(cd "$root" && go build -o "$bin/shopctl" ./cmd/shopctl)
+# Stamped as e2e/image.sh and a release stamp it; the generator names the version to Git.
+(cd "$root" && go build -ldflags="-X github.com/shopset/shopset/version.Version=$(git -C "$root" describe --tags --always --dirty)" \
+	-o "$bin/shopctl" ./cmd/shopctl)
 echo "$bin"
