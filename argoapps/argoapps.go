@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -399,6 +400,18 @@ func ClientConfig(kubeconfig, context string) (*rest.Config, error) {
 	}
 	cfg.UserAgent = "shopctl"
 	return cfg, nil
+}
+
+// Contexts lists the contexts of the kubeconfig ClientConfig would read, sorted: what
+// shell completion offers for --context, as kubectl's does.
+func Contexts(kubeconfig string) ([]string, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	cfg, err := rules.Load()
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes configuration: %w", err)
+	}
+	return slices.Sorted(maps.Keys(cfg.Contexts)), nil
 }
 
 // ListOnce reads the ShopSets' Applications in namespace once, without a cache: what

@@ -60,6 +60,7 @@ do not fail it.`,
 	f := cmd.Flags()
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig to read the cluster with (default: $KUBECONFIG, ~/.kube/config)")
 	f.StringVar(&o.context, "context", "", "the kubeconfig context to use (default: the current one)")
+	_ = cmd.RegisterFlagCompletionFunc("context", completeContexts)
 	f.StringVarP(&o.namespace, "namespace", "n", installcheck.DefaultNamespace, "Argo CD's namespace, where shopset is installed")
 	f.BoolVar(&o.pre, "pre", false, "check only what shopset's install needs of Argo CD, before installing it")
 	addOutputFlag(cmd, &o.output, " (json and yaml: every check)", "text", "json", "yaml")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/shopset/shopset/argoapps"
 	"github.com/shopset/shopset/examples"
 	"github.com/shopset/shopset/gitrepo"
 	"github.com/shopset/shopset/inventory"
@@ -19,6 +20,20 @@ import (
 
 // completionTimeout bounds reading a local repository for one tab.
 const completionTimeout = 5 * time.Second
+
+// completeContexts offers the contexts of the kubeconfig the command would read
+// (--kubeconfig, else $KUBECONFIG or ~/.kube/config).
+func completeContexts(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+	kubeconfig := ""
+	if f := cmd.Flags().Lookup("kubeconfig"); f != nil {
+		kubeconfig = f.Value.String()
+	}
+	names, err := argoapps.Contexts(kubeconfig)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
+}
 
 func completeNames(names func(*inventory.Inventory) []string) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {

@@ -37,6 +37,14 @@ func TestCompletion(t *testing.T) {
 	tiers := []string{"dev", "beta", "beta-prod", "prod"}
 	clusters := []string{"cluster-a", "cluster-b", "cluster-c"}
 	textJSONYAML := []string{"text", "json", "yaml"}
+	kube := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, os.WriteFile(kube, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: a, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: me, user: {token: t}}]
+contexts: [{name: prod-eu, context: {cluster: a, user: me}}, {name: dev, context: {cluster: a, user: me}}]
+current-context: dev
+`), 0o600))
 	for _, tc := range []struct {
 		args []string
 		want []string
@@ -73,6 +81,10 @@ func TestCompletion(t *testing.T) {
 		{[]string{"rollout", "status", "-o", ""}, textJSONYAML},
 		{[]string{"version", "-o", ""}, textJSONYAML},
 		{[]string{"diff", "-o", ""}, []string{"text", "markdown"}},
+		{[]string{"check", "--kubeconfig", kube, "--context", ""}, []string{"dev", "prod-eu"}},
+		{[]string{"status", "--kubeconfig", kube, "--context", ""}, []string{"dev", "prod-eu"}},
+		{[]string{"rollout", "status", "--kubeconfig", kube, "--context", ""}, []string{"dev", "prod-eu"}},
+		{[]string{"check", "--kubeconfig", filepath.Join(dir, "none"), "--context", ""}, nil},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			r := run(t, nil, append([]string{"__complete"}, tc.args...)...)

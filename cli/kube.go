@@ -23,6 +23,7 @@ func (k *kubeFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&k.kubeconfig, "kubeconfig", "", "kubeconfig to read Argo CD's Applications with (default: $KUBECONFIG, ~/.kube/config)")
 	f.StringVar(&k.context, "context", "", "the kubeconfig context to use (default: the current one)")
+	_ = cmd.RegisterFlagCompletionFunc("context", completeContexts)
 	f.StringVarP(&k.namespace, "argocd-namespace", "n", installcheck.DefaultNamespace, "the namespace of Argo CD's Applications")
 }
 
