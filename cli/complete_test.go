@@ -110,6 +110,7 @@ func TestStructuredOutputs(t *testing.T) {
 		{"validate", "-f", exampleInventory},
 		{"plan", "-f", exampleInventory},
 		{"version"},
+		{"list", "-f", exampleInventory},
 	} {
 		j := run(t, nil, append(args, "-o", "json")...)
 		require.Equal(t, 0, j.code, j.stderr)

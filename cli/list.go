@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
 
 	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/routing"
@@ -197,17 +195,9 @@ func printList(w io.Writer, output string, noHeaders bool, recs []snapshot.Param
 			fmt.Fprintln(tw, line)
 		}
 		return tw.Flush()
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(recs)
-	case "yaml":
-		enc := yaml.NewEncoder(w)
-		enc.SetIndent(2)
-		if err := enc.Encode(recs); err != nil {
-			return err
-		}
-		return enc.Close()
+	case "json", "yaml":
+		_, err := printStructured(w, output, recs)
+		return err
 	default:
 		return fmt.Errorf("unknown output format %q (want table, wide, name, json or yaml)", output)
 	}
