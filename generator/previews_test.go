@@ -3,6 +3,7 @@ package generator_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,14 +13,20 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 
+	"github.com/shopset/shopset/argoapps"
+	"github.com/shopset/shopset/generator"
 	"github.com/shopset/shopset/internal/golden"
 	"github.com/shopset/shopset/preview"
 )
 
 // previewFixture is the example repository with two preview branches off tier/dev,
 // committed now and a minute ago, so neither has expired.
-func previewFixture(t *testing.T) (*fixture, argo) {
-	f := newFixture(t, "http")
+func previewFixture(t *testing.T, tweaks ...func(*fixture)) (*fixture, argo) {
+	f := newFixtureWith(t, "http", func(f *fixture) {
+		for _, tweak := range tweaks {
+			tweak(f)
+		}
+	})
 	dev := f.repo.Branches["tier/dev"]
 	now := time.Now().Truncate(time.Second)
 	f.gitRepo.Branch(t, "preview/checkout-redesign", dev)
@@ -192,4 +199,48 @@ func TestDashboardPreviews(t *testing.T) {
 	assert.Equal(t, "preview/<b>x", attr(skipped[0], "data-branch"))
 	assert.Contains(t, text(skipped[0]), "policies-differ")
 	assert.Contains(t, text(doc), "2 of at most 10 previewed")
+}
+
+// Status and the dashboard say how each preview's Application runs, as Argo CD has it:
+// synced to which revision, and healthy or not; a preview whose Application Argo CD has
+// not made yet says so; with Argo CD unreadable, the column says unknown and why.
+func TestPreviewsShowTheirApplications(t *testing.T) {
+	state := &argoState{}
+	f, a := previewFixture(t, func(f *fixture) { f.cfg.Applications = state })
+	_, err := a.applications()
+	require.NoError(t, err)
+	redesign := f.gitRepo.Head(t, "preview/checkout-redesign")
+	older := f.repo.Branches["tier/dev"]
+	state.apply([]argoapps.App{{Name: "shopset-pr-checkout-redesign", ShopSet: "pr-checkout-redesign", Tier: "preview",
+		TargetRevision: redesign, SyncRevision: older, SyncStatus: "OutOfSync", Health: "Degraded",
+		HealthMessage: "Deployment/storefront: <b>ImagePullBackOff</b>"}})
+
+	st := f.status(t).Repositories[0].Views[0].Previews
+	require.NotNil(t, st)
+	require.Len(t, st.Served, 2)
+	assert.Empty(t, st.ArgoCD)
+	assert.Nil(t, st.Served[0].Application, "Argo CD has no Application for the newest preview yet")
+	assert.Equal(t, &generator.PreviewApplication{Sync: "OutOfSync", Revision: older, Health: "Degraded",
+		HealthMessage: "Deployment/storefront: <b>ImagePullBackOff</b>"}, st.Served[1].Application)
+
+	_, body := getPage(t, f, "/")
+	assert.NotContains(t, body, "<b>ImagePullBackOff")
+	doc := parseHTML(t, body)
+	rows := findAll(doc, func(n *html.Node) bool { return n.Data == "tr" && attr(n, "data-preview") != "" })
+	require.Len(t, rows, 2)
+	assert.Contains(t, text(rows[0]), "no Application yet")
+	assert.Contains(t, text(rows[1]), "OutOfSync at "+older[:12])
+	assert.Contains(t, text(rows[1]), "Degraded: Deployment/storefront: <b>ImagePullBackOff</b>")
+
+	state.mu.Lock()
+	state.err = errors.New("the watch failed")
+	state.mu.Unlock()
+	st = f.status(t).Repositories[0].Views[0].Previews
+	assert.Contains(t, st.ArgoCD, "the watch failed")
+	assert.Nil(t, st.Served[1].Application, "nothing shown that Argo CD may no longer have")
+	_, body = getPage(t, f, "/")
+	rows = findAll(parseHTML(t, body), func(n *html.Node) bool { return n.Data == "tr" && attr(n, "data-preview") != "" })
+	require.Len(t, rows, 2)
+	assert.Contains(t, text(rows[1]), "unknown")
+	assert.Contains(t, body, "the watch failed")
 }

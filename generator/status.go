@@ -1,9 +1,12 @@
 package generator
 
 import (
+	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
+	"github.com/shopset/shopset/argoapps"
 	"github.com/shopset/shopset/preview"
 	"github.com/shopset/shopset/rollout"
 	"github.com/shopset/shopset/snapshot"
@@ -100,6 +103,9 @@ type PreviewsStatus struct {
 	Domain        string            `json:"domain,omitempty"`
 	Served        []PreviewStatus   `json:"served"`
 	Skipped       []preview.Skipped `json:"skipped"`
+	// ArgoCD says why the previews' Applications are not shown: Argo CD not read
+	// (rollouts off) or its Applications unavailable now.
+	ArgoCD string `json:"argoCD,omitempty"`
 }
 
 // PreviewStatus is one preview served.
@@ -111,9 +117,45 @@ type PreviewStatus struct {
 	Revision  string    `json:"revision"`
 	Committed time.Time `json:"committed"`
 	Host      string    `json:"host,omitempty"`
+	// Application is what Argo CD has of the preview's Application; nil when it has
+	// none (not made yet) or Argo CD could not be read (PreviewsStatus.ArgoCD).
+	Application *PreviewApplication `json:"application,omitempty"`
 }
 
-func previewsStatus(p *snapshot.Previews, now time.Time) *PreviewsStatus {
+// PreviewApplication is a preview's Application as Argo CD has it now.
+type PreviewApplication struct {
+	// Sync is status.sync.status and Revision status.sync.revision: whether it runs
+	// the branch's head shows as Revision against PreviewStatus.Revision.
+	Sync     string `json:"sync"`
+	Revision string `json:"revision"`
+	// Health is status.health.status, and HealthMessage what Argo CD says of it.
+	Health        string `json:"health"`
+	HealthMessage string `json:"healthMessage,omitempty"`
+}
+
+// argoView is what Status read of Argo CD's Applications, once for every view: by
+// name, or why not.
+type argoView struct {
+	apps map[string]argoapps.App
+	why  string
+}
+
+func (s *Server) readArgoCD() argoView {
+	if s.cfg.Applications == nil {
+		return argoView{why: "Argo CD is not read (no Kubernetes access)"}
+	}
+	list, err := s.cfg.Applications.List()
+	if err != nil {
+		return argoView{why: fmt.Sprintf("%v: %v", errArgoCD, err)}
+	}
+	apps := make(map[string]argoapps.App, len(list))
+	for _, a := range list {
+		apps[a.Name] = a
+	}
+	return argoView{apps: apps}
+}
+
+func previewsStatus(p *snapshot.Previews, now time.Time, argo argoView) *PreviewsStatus {
 	if p == nil {
 		return nil
 	}
@@ -126,9 +168,14 @@ func previewsStatus(p *snapshot.Previews, now time.Time) *PreviewsStatus {
 		ps.Skipped = []preview.Skipped{}
 	}
 	for i, pv := range served.Previews {
-		ps.Served = append(ps.Served, PreviewStatus{Name: pv.Name, AppName: served.Params[i].AppName, Namespace: pv.Namespace,
-			Branch: pv.Branch.Name, Revision: pv.Commit, Committed: pv.Committed, Host: pv.Host})
+		st := PreviewStatus{Name: pv.Name, AppName: served.Params[i].AppName, Namespace: pv.Namespace,
+			Branch: pv.Branch.Name, Revision: pv.Commit, Committed: pv.Committed, Host: pv.Host}
+		if a, ok := argo.apps[st.AppName]; ok {
+			st.Application = &PreviewApplication{Sync: a.SyncStatus, Revision: a.SyncRevision, Health: a.Health, HealthMessage: a.HealthMessage}
+		}
+		ps.Served = append(ps.Served, st)
 	}
+	ps.ArgoCD = argo.why
 	return ps
 }
 
@@ -176,6 +223,8 @@ func (s *Server) Status() Status {
 		st.Rollouts = RolloutsOff
 	}
 	now := time.Now()
+	// Read only for previews, and once: with 10,000 Applications it costs.
+	argo := sync.OnceValue(s.readArgoCD)
 	for _, url := range s.order {
 		src := s.sources[url]
 		src.mu.Lock()
@@ -190,14 +239,14 @@ func (s *Server) Status() Status {
 			rs.AppSetRefresh = src.refreshState.status(s.cfg.Refresher.URL())
 		}
 		for _, v := range views {
-			rs.Views = append(rs.Views, v.status(now, git, s.cfg.MaxStale))
+			rs.Views = append(rs.Views, v.status(now, git, s.cfg.MaxStale, argo))
 		}
 		st.Repositories = append(st.Repositories, rs)
 	}
 	return st
 }
 
-func (v *view) status(now time.Time, git outage, maxStale time.Duration) ViewStatus {
+func (v *view) status(now time.Time, git outage, maxStale time.Duration, argo func() argoView) ViewStatus {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	vs := ViewStatus{Revision: v.key.revision, Path: v.key.path, Tiers: []snapshot.Tier{},
@@ -234,7 +283,9 @@ func (v *view) status(now time.Time, git outage, maxStale time.Duration) ViewSta
 				vs.Rollouts.LastError = err.Error()
 			}
 		}
-		vs.Previews = previewsStatus(v.good.Previews, now)
+		if v.good.Previews != nil {
+			vs.Previews = previewsStatus(v.good.Previews, now, argo())
+		}
 		vs.ShopSetList = make([]ShopSetStatus, 0, len(params))
 		for _, p := range params {
 			vs.ShopSetList = append(vs.ShopSetList, shopSetStatus(p, roll))
