@@ -564,6 +564,23 @@ func (p *platform) checkPreviews(ctx context.Context) {
 		return len(tables) == len(p.clusters), fmt.Sprintf("%d tables", len(tables))
 	})
 
+	p.s.eventually(time.Minute, "the generator's status to show the preview's Application synced at its head", func() (bool, string) {
+		for _, r := range p.generatorStatus(ctx).Repositories {
+			for _, v := range r.Views {
+				if v.Previews == nil {
+					continue
+				}
+				for _, pv := range v.Previews.Served {
+					if pv.Name == name {
+						a := pv.Application
+						return a != nil && a.Sync == "Synced" && a.Revision == first, fmt.Sprintf("%+v (Argo CD: %q)", a, v.Previews.ArgoCD)
+					}
+				}
+			}
+		}
+		return false, "no preview " + name + " in the status"
+	})
+
 	pushPreview("2.5.0-rc.2")
 	runs("2.5.0-rc.2")
 
