@@ -53,7 +53,13 @@ func TestRolloutRefreshesArgoCD(t *testing.T) {
 	good := f.gitRepo.Commit(t, "tier/dev", map[string]string{"apps/NOTES": "A good change\n"}, "A good change")
 	f.gitRepo.Git(t, "update-ref", "refs/heads/tier/beta", good)
 	f.gitRepo.Git(t, "update-ref", "refs/heads/tier/beta-prod", good)
-	given(t, f) // Argo CD asks after the push
+	// Argo CD asks after the push. The fetch Serve began at its start, before the push,
+	// may answer the first call; Argo CD asks again (requeueAfterSeconds) until it is seen.
+	require.Eventually(t, func() bool {
+		given(t, f)
+		tier, _ := f.tier(t, "beta-prod")
+		return tier.Head == good
+	}, 10*time.Second, 20*time.Millisecond, "the generator to see the push")
 	plan := tierPlan(t, rolloutView(t, f), "beta-prod")
 	first, second, third := plan.Waves[0].ShopSets[0], plan.Waves[1].ShopSets[0], plan.Waves[2].ShopSets[0]
 	eventually(t, f, map[string]string{first: good, second: old, third: old}, "beta-prod")
