@@ -128,7 +128,7 @@ func (s *Server) dashboardFragment(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) dashboardShopSet(w http.ResponseWriter, r *http.Request) {
 	name := chi.URLParam(r, "name")
-	detail := newShopSetPage(s.Status(), name)
+	detail := newShopSetPage(s.state(false), name)
 	code := http.StatusOK
 	if len(detail.Found) == 0 {
 		code = http.StatusNotFound

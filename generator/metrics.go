@@ -113,7 +113,7 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, repo := range c.s.Status().Repositories {
+	for _, repo := range c.s.state(false).Repositories {
 		ch <- prometheus.MustNewConstMetric(descRefreshErrors, prometheus.CounterValue, float64(repo.RefreshErrors), repo.URL)
 		if r := repo.AppSetRefresh; r != nil {
 			ch <- prometheus.MustNewConstMetric(descAppSetRefreshes, prometheus.CounterValue, float64(r.Sent), repo.URL, "sent")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -231,6 +232,13 @@ func TestPreviewsShowTheirApplications(t *testing.T) {
 	assert.Contains(t, text(rows[0]), "no Application yet")
 	assert.Contains(t, text(rows[1]), "OutOfSync at "+older[:12])
 	assert.Contains(t, text(rows[1]), "Degraded: Deployment/storefront: <b>ImagePullBackOff</b>")
+
+	// Metrics and the ShopSet pages show no preview's Application, and do not read them.
+	lists := state.listed()
+	scrape(t, f)
+	resp, _ := getPage(t, f, "/dashboard/shopsets/a-1")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, lists, state.listed(), "Applications listed for /metrics or a ShopSet page")
 
 	state.mu.Lock()
 	state.err = errors.New("the watch failed")

@@ -20,12 +20,20 @@ type argoState struct {
 	apps    []argoapps.App
 	err     error
 	version int
+	lists   int // calls of List
 }
 
 func (s *argoState) List() ([]argoapps.App, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.lists++
 	return s.apps, s.err
+}
+
+func (s *argoState) listed() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lists
 }
 
 func (s *argoState) Version() string {

@@ -155,10 +155,11 @@ func (s *Server) readArgoCD() argoView {
 	return argoView{apps: apps}
 }
 
-func previewsStatus(p *snapshot.Previews, now time.Time, argo argoView) *PreviewsStatus {
+func previewsStatus(p *snapshot.Previews, now time.Time, readArgoCD func() argoView) *PreviewsStatus {
 	if p == nil {
 		return nil
 	}
+	argo := readArgoCD()
 	set := p.Settings
 	served := p.At(now)
 	ps := &PreviewsStatus{Branches: set.Branches, Cluster: set.Cluster, Configuration: set.Configuration, Max: set.Max,
@@ -216,15 +217,22 @@ type DegradedStatus struct {
 	ShopSets      []string `json:"shopsets"`
 }
 
-// Status reports the server's state now.
-func (s *Server) Status() Status {
+// Status reports the server's state now, with how Argo CD runs each preview.
+func (s *Server) Status() Status { return s.state(true) }
+
+// state reports the server's state now; withArgoCD reads Argo CD's Applications for
+// the previews, which metrics and the ShopSet pages do not show: with 10,000
+// Applications that read costs, so they do not pay it.
+func (s *Server) state(withArgoCD bool) Status {
 	st := Status{Rollouts: "on", Repositories: []RepoStatus{}}
 	if s.cfg.Applications == nil {
 		st.Rollouts = RolloutsOff
 	}
 	now := time.Now()
-	// Read only for previews, and once: with 10,000 Applications it costs.
-	argo := sync.OnceValue(s.readArgoCD)
+	argo := func() argoView { return argoView{why: "not read here"} }
+	if withArgoCD {
+		argo = sync.OnceValue(s.readArgoCD) // once, and only if a view has previews
+	}
 	for _, url := range s.order {
 		src := s.sources[url]
 		src.mu.Lock()
@@ -283,9 +291,7 @@ func (v *view) status(now time.Time, git outage, maxStale time.Duration, argo fu
 				vs.Rollouts.LastError = err.Error()
 			}
 		}
-		if v.good.Previews != nil {
-			vs.Previews = previewsStatus(v.good.Previews, now, argo())
-		}
+		vs.Previews = previewsStatus(v.good.Previews, now, argo)
 		vs.ShopSetList = make([]ShopSetStatus, 0, len(params))
 		for _, p := range params {
 			vs.ShopSetList = append(vs.ShopSetList, shopSetStatus(p, roll))
