@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -54,8 +55,8 @@ func (s *Snapshot) RolloutTiers(now time.Time) []rollout.TierInput {
 }
 
 // Rolled is the snapshot's parameter sets, and their JSON, with each ShopSet's revision
-// as plans decided it; only a set whose revision changed is encoded again. A ShopSet the
-// plans do not name keeps its tier's pin.
+// as plans decided it; only a set whose revision changed gets new JSON, its revision
+// spliced in as Pin does. A ShopSet the plans do not name keeps its tier's pin.
 func (s *Snapshot) Rolled(plans []rollout.TierPlan) ([]Params, [][]byte, error) {
 	revisions := map[string]string{}
 	for _, p := range plans {
@@ -76,11 +77,11 @@ func (s *Snapshot) Rolled(plans []rollout.TierPlan) ([]Params, [][]byte, error) 
 			copied = true
 		}
 		params[i].Revision = rev
-		b, err := encodeAll(params[i : i+1])
+		q, err := json.Marshal(rev)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("encoding parameters: %w", err)
 		}
-		encoded[i] = b[0]
+		encoded[i] = s.encoded[i].with(q)
 	}
 	return params, encoded, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/shopset/shopset/internal/gittest"
 	"github.com/shopset/shopset/inventory"
 	"github.com/shopset/shopset/preview"
+	"github.com/shopset/shopset/rollout"
 	"github.com/shopset/shopset/routing"
 	"github.com/shopset/shopset/snapshot"
 )
@@ -88,6 +89,22 @@ func TestEncodedParamsAreTheirJSON(t *testing.T) {
 			}
 		}
 		assert.Positive(t, moved, "dev's ShopSets are pinned to the new commit")
+
+		// A rollout gives one ShopSet another revision: its JSON is spliced alike.
+		one := again.Params[len(again.Params)-1].Name
+		params, encoded, err := again.Rolled([]rollout.TierPlan{{Decision: rollout.Decision{Revisions: map[string]string{one: dev}}}})
+		require.NoError(t, err)
+		rolled := 0
+		for i, p := range params {
+			want, err := json.Marshal(p)
+			require.NoError(t, err)
+			assert.Equal(t, string(want), string(encoded[i]), p.Name)
+			if p.Name == one {
+				assert.Equal(t, dev, p.Revision)
+				rolled++
+			}
+		}
+		assert.Equal(t, 1, rolled)
 	}
 }
 
