@@ -323,8 +323,9 @@ func (c *checker) cmdParams(pre bool) {
 		c.add(GroupArgoCD, name, OK, "ConfigMap "+cm.Name, "")
 		return
 	}
+	keys := slices.Sorted(maps.Keys(want.Data))
 	var unset []string
-	for _, k := range slices.Sorted(maps.Keys(want.Data)) {
+	for _, k := range keys {
 		// Argo CD's lists here are separated by semicolons.
 		if !slices.Contains(strings.Split(cm.Data[k], ";"), want.Data[k]) {
 			unset = append(unset, fmt.Sprintf("%s is %q, want %q", k, cm.Data[k], want.Data[k]))
@@ -337,7 +338,7 @@ func (c *checker) cmdParams(pre bool) {
 				", then "+c.kubectl("rollout restart deployment "+c.want.RepoServer))
 		return
 	}
-	c.add(GroupArgoCD, name, OK, fmt.Sprintf("%s is set", strings.Join(slices.Sorted(maps.Keys(want.Data)), ", ")), "")
+	c.add(GroupArgoCD, name, OK, fmt.Sprintf("%s is set", strings.Join(keys, ", ")), "")
 }
 
 func (c *checker) sidecar() {
