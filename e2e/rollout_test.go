@@ -69,15 +69,13 @@ func (a appState) at(rev string) bool {
 
 // rolloutStatus reads the generator's rollout of a tier.
 func (p *platform) rolloutStatus(ctx context.Context, tier string) generator.TierRollout {
-	for _, r := range p.generatorStatus(ctx).Repositories {
-		for _, v := range r.Views {
-			if v.Rollouts == nil {
-				continue
-			}
-			for _, t := range v.Rollouts.Tiers {
-				if t.Name == tier {
-					return t
-				}
+	for _, v := range p.generatorViews(ctx) {
+		if v.Rollouts == nil {
+			continue
+		}
+		for _, t := range v.Rollouts.Tiers {
+			if t.Name == tier {
+				return t
 			}
 		}
 	}
@@ -270,11 +268,9 @@ func (p *platform) rollouts(ctx context.Context) {
 	// until it is back; then the release goes to the first wave.
 	p.apiProxy.SetDown(true)
 	p.s.eventually(time.Minute, "the generator to report Argo CD's state unknown", func() (bool, string) {
-		for _, r := range p.generatorStatus(ctx).Repositories {
-			for _, v := range r.Views {
-				if v.Rollouts != nil && v.Rollouts.ArgoCD != "" {
-					return true, ""
-				}
+		for _, v := range p.generatorViews(ctx) {
+			if v.Rollouts != nil && v.Rollouts.ArgoCD != "" {
+				return true, ""
 			}
 		}
 		return false, "rollouts.argoCD empty"

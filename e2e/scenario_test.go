@@ -565,16 +565,14 @@ func (p *platform) checkPreviews(ctx context.Context) {
 	})
 
 	p.s.eventually(time.Minute, "the generator's status to show the preview's Application synced at its head", func() (bool, string) {
-		for _, r := range p.generatorStatus(ctx).Repositories {
-			for _, v := range r.Views {
-				if v.Previews == nil {
-					continue
-				}
-				for _, pv := range v.Previews.Served {
-					if pv.Name == name {
-						a := pv.Application
-						return a != nil && a.Sync == "Synced" && a.Revision == first, fmt.Sprintf("%+v (Argo CD: %q)", a, v.Previews.ArgoCD)
-					}
+		for _, v := range p.generatorViews(ctx) {
+			if v.Previews == nil {
+				continue
+			}
+			for _, pv := range v.Previews.Served {
+				if pv.Name == name {
+					a := pv.Application
+					return a != nil && a.Sync == "Synced" && a.Revision == first, fmt.Sprintf("%+v (Argo CD: %q)", a, v.Previews.ArgoCD)
 				}
 			}
 		}
@@ -887,15 +885,21 @@ func (p *platform) generatorStatus(ctx context.Context) generator.Status {
 	return st
 }
 
+// generatorViews reads the views of every repository in the generator's status.
+func (p *platform) generatorViews(ctx context.Context) []generator.ViewStatus {
+	var views []generator.ViewStatus
+	for _, r := range p.generatorStatus(ctx).Repositories {
+		views = append(views, r.Views...)
+	}
+	return views
+}
+
 // generatorTier reads a tier's pinning from the generator's status.
 func (p *platform) generatorTier(ctx context.Context, name string) snapshot.Tier {
-	st := p.generatorStatus(ctx)
-	for _, r := range st.Repositories {
-		for _, v := range r.Views {
-			for _, t := range v.Tiers {
-				if t.Name == name {
-					return t
-				}
+	for _, v := range p.generatorViews(ctx) {
+		for _, t := range v.Tiers {
+			if t.Name == name {
+				return t
 			}
 		}
 	}
